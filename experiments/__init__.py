@@ -1,0 +1,1 @@
+"""smasim experiments: config schema and loading, bundled configs, the result store."""

@@ -1,0 +1,259 @@
+"""The negotiating sides: preferences over packages and time-dependent concession.
+
+Theory
+------
+A side ``i`` values a package (first-year amount ``b``, discrete package ``k``) by
+
+.. math::
+
+    u_i(b, k) = w_i \\, m_i(z_i) + (1 - w_i) \\, c_{ik},
+    \\qquad z_i = \\frac{b \\, a_{ik} - R_i}{I_i - R_i},
+
+where ``b a_ik`` is the present-value level of the path (see :mod:`models.packages`), ``R_i``
+and ``I_i`` the side's reservation and ideal levels (bn KRW per year), ``c_ik`` in [0, 1] its
+value of the discrete issues (term, rule) and ``w_i`` the weight on the amount. For the U.S.
+``I > R`` (more is better), for Korea ``I < R``; the same formula serves both. The curvature
+
+.. math::
+
+    m(z) = \\frac{1 - e^{-\\kappa z}}{1 - e^{-\\kappa}}, \\qquad m(z) = z \\text{ for } \\kappa = 0,
+
+is concave, increasing, smooth on the whole line, and has ``m(0) = 0`` and ``m(1) = 1``: the
+reservation level with the worst discrete package is worth 0 (the disagreement value before
+expiry) and the ideal with the best is worth 1. Its inverse is closed-form, so the amounts a
+side accepts at a target utility are an interval per package, computed without a solver.
+
+Concession follows the time-dependent tactics of Faratin, Sierra and Jennings (1998):
+
+.. math::
+
+    \\tau_i(t) = 1 - (1 - d_i(t)) \\min((t - t_{0i}) / T_i, 1)^{1 / e_i},
+
+with ``e_i < 1`` Boulware, ``e_i = 1`` linear and ``e_i > 1`` Conceder, ``T_i`` the side's
+deadline counted from the start of its clock ``t_0i`` (the talks' opening, or a new
+administration's arrival) and ``d_i(t) = -\\lambda_i \\max(0, t - t_{exp})`` its disagreement value, which falls by
+``lambda_i`` per month once the old SMA has expired. A side accepts ``(b, k)`` at time ``t``
+iff ``u_i(b, k) >= tau_i(t)``.
+
+References
+----------
+Faratin, P., Sierra, C. and Jennings, N. R. (1998). Negotiation decision functions for
+autonomous agents. Robotics and Autonomous Systems 24, 159-182.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+DAYS_PER_MONTH = 365.25 / 12.0
+_LINEAR_CURVATURE = 1e-9  # below this kappa, m(z) = z to machine precision
+
+
+@dataclass(frozen=True)
+class Side:
+    """One negotiating side's preferences for a batch of draws.
+
+    All arrays share their first dimension ``n_draws``.
+
+    Parameters
+    ----------
+    reservation : ndarray, shape (n_draws,)
+        Walk-away level ``R``, bn KRW per year (present-value level).
+    ideal : ndarray, shape (n_draws,)
+        Ideal level ``I``, bn KRW per year.
+    amount_weight : ndarray, shape (n_draws,)
+        Weight ``w`` of the amount against the discrete issues, in (0, 1].
+    curvature : ndarray, shape (n_draws,)
+        ``kappa >= 0``; 0 is linear, larger is more risk-averse.
+    concession_exponent : ndarray, shape (n_draws,)
+        ``e > 0``; below 1 Boulware (tough), above 1 Conceder.
+    deadline_days : ndarray, shape (n_draws,)
+        ``T``, days after talks open by which the side has conceded to its disagreement value.
+    lapse_cost : ndarray, shape (n_draws,)
+        ``lambda``, utility lost per month of lapse after expiry.
+    discount_rate : ndarray, shape (n_draws,)
+        Fraction per year; sets patience and so bargaining power.
+    discrete_value : ndarray, shape (n_draws, K)
+        ``c_ik`` in [0, 1], the side's value of each discrete package.
+    level_factor : ndarray, shape (n_draws, K)
+        ``a_ik``, present-value level per unit of first-year amount.
+    clock_start_day : ndarray, shape (n_draws,)
+        Day the side's concession clock started (0, or when a new administration took over).
+    """
+
+    reservation: np.ndarray
+    ideal: np.ndarray
+    amount_weight: np.ndarray
+    curvature: np.ndarray
+    concession_exponent: np.ndarray
+    deadline_days: np.ndarray
+    lapse_cost: np.ndarray
+    discount_rate: np.ndarray
+    discrete_value: np.ndarray
+    level_factor: np.ndarray
+    clock_start_day: np.ndarray
+
+    def take(self, index: np.ndarray) -> Side:
+        """The same side restricted to the draws ``index`` (integer or boolean array)."""
+        return Side(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def where(self, mask: np.ndarray, other: Side) -> Side:
+        """Per draw, ``other``'s values where ``mask`` is True and ours elsewhere."""
+        out = {}
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            m = mask if a.ndim == 1 else mask[:, None]
+            out[f.name] = np.where(m, b, a)
+        return Side(**out)
+
+    def with_reservation(self, reservation: np.ndarray) -> Side:
+        """A copy with a new reservation level (after a veto or a failed ratification)."""
+        return replace(self, reservation=reservation)
+
+
+def curvature_value(z: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    """``m(z)`` of the module notes, elementwise; ``kappa`` broadcasts against ``z``."""
+    curved_mask = kappa > _LINEAR_CURVATURE
+    safe = np.maximum(kappa, _LINEAR_CURVATURE)
+    # exp(.) - 1 rather than expm1: expm1 has no vectorized kernel, and the absolute error
+    # near z = 0 (~1e-16) is far below anything the model resolves
+    curved = (np.exp(-safe * z) - 1.0) / np.expm1(-safe)
+    return curved if curved_mask.all() else np.where(curved_mask, curved, z)
+
+
+def curvature_slope(z: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    """``m'(z)``, elementwise."""
+    curved_mask = kappa > _LINEAR_CURVATURE
+    safe = np.maximum(kappa, _LINEAR_CURVATURE)
+    curved = -safe * np.exp(-safe * z) / np.expm1(-safe)
+    return curved if curved_mask.all() else np.where(curved_mask, curved, 1.0)
+
+
+def curvature_inverse(y: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    """``m^{-1}(y)``; ``+inf`` where ``y`` is at or above ``sup m = 1 / (1 - e^{-kappa})``."""
+    curved_mask = kappa > _LINEAR_CURVATURE
+    safe = np.maximum(kappa, _LINEAR_CURVATURE)
+    arg = 1.0 + y * np.expm1(-safe)
+    reachable = arg > 0.0
+    curved = np.full(arg.shape, np.inf)
+    np.log(arg, out=curved, where=reachable)
+    curved = np.where(reachable, -curved / safe, np.inf)
+    return curved if curved_mask.all() else np.where(curved_mask, curved, y)
+
+
+def amount_score(side: Side, base: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    """``z``: position of a package's level between reservation (0) and ideal (1).
+
+    Parameters
+    ----------
+    side : Side
+    base : ndarray, shape (n_draws,) or (n_draws, K)
+        First-year amount, bn KRW.
+    k : ndarray of int, shape (n_draws,), optional
+        Package of each draw when ``base`` is 1-D; all packages when omitted.
+    """
+    factor = side.level_factor if k is None else _pick(side.level_factor, k)
+    r, i = _col(side.reservation, base), _col(side.ideal, base)
+    return (base * factor - r) / (i - r)
+
+
+def utility(side: Side, base: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    """``u_i(b, k)``.
+
+    Parameters
+    ----------
+    side : Side
+    base : ndarray, shape (n_draws,) or (n_draws, K)
+        First-year amount, bn KRW.
+    k : ndarray of int, shape (n_draws,), optional
+        Package of each draw when ``base`` is 1-D; when omitted ``base`` has shape
+        ``(n_draws, K)`` and every package is evaluated.
+
+    Returns
+    -------
+    ndarray, same shape as ``base``
+    """
+    c = side.discrete_value if k is None else _pick(side.discrete_value, k)
+    w, kappa = _col(side.amount_weight, base), _col(side.curvature, base)
+    return w * curvature_value(amount_score(side, base, k), kappa) + (1.0 - w) * c
+
+
+def utility_slope(side: Side, base: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    """``du_i/db``, per bn KRW; same shapes as :func:`utility`."""
+    factor = side.level_factor if k is None else _pick(side.level_factor, k)
+    w, kappa = _col(side.amount_weight, base), _col(side.curvature, base)
+    r, i = _col(side.reservation, base), _col(side.ideal, base)
+    return w * curvature_slope(amount_score(side, base, k), kappa) * factor / (i - r)
+
+
+def amount_at_utility(side: Side, target: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+    """First-year amount at which the side's utility equals ``target``.
+
+    For the U.S. this is the least amount it accepts, for Korea the most. Where the target is
+    out of reach (above the supremum of ``u``), returns ``+inf`` for the U.S. and ``-inf`` for
+    Korea: no amount satisfies the side.
+
+    Parameters
+    ----------
+    side : Side
+    target : ndarray, shape (n_draws,) or (n_draws, K)
+        Utility level.
+    k : ndarray of int, shape (n_draws,), optional
+        Package per draw; when omitted, returns every package, shape (n_draws, K).
+
+    Returns
+    -------
+    ndarray
+        bn KRW.
+    """
+    c = side.discrete_value if k is None else _pick(side.discrete_value, k)
+    factor = side.level_factor if k is None else _pick(side.level_factor, k)
+    shape_ref = c
+    w, kappa = _col(side.amount_weight, shape_ref), _col(side.curvature, shape_ref)
+    r, i = _col(side.reservation, shape_ref), _col(side.ideal, shape_ref)
+    t = target if target.ndim == c.ndim else target[:, None]
+    z = curvature_inverse((t - (1.0 - w) * c) / w, kappa)
+    # z = +inf maps to +inf for the U.S. (i > r) and -inf for Korea, as documented
+    with np.errstate(invalid="ignore"):
+        level = np.where(np.isinf(z), np.sign(i - r) * np.inf, r + z * (i - r))
+    return level / factor
+
+
+def disagreement_value(side: Side, day: np.ndarray, expiry_day: float) -> np.ndarray:
+    """``d_i(t)``: 0 before the old SMA expires, falling by ``lapse_cost`` per month after.
+
+    Parameters
+    ----------
+    side : Side
+    day : ndarray, shape (n_draws,)
+        Days since talks opened.
+    expiry_day : float
+        Day the old SMA expires, days since talks opened.
+    """
+    return -side.lapse_cost * np.maximum(day - expiry_day, 0.0) / DAYS_PER_MONTH
+
+
+def target_utility(side: Side, day: np.ndarray, expiry_day: float) -> np.ndarray:
+    """``tau_i(t)``, the utility the side demands at ``day`` (time-dependent tactic).
+
+    Non-increasing in ``day``: concession is monotone between events.
+
+    Returns
+    -------
+    ndarray, shape (n_draws,)
+    """
+    d = disagreement_value(side, day, expiry_day)
+    progress = np.clip((day - side.clock_start_day) / side.deadline_days, 0.0, 1.0)
+    return 1.0 - (1.0 - d) * progress ** (1.0 / side.concession_exponent)
+
+
+def _col(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Per-draw ``values`` shaped to broadcast against ``like`` (1-D or (n, K))."""
+    return values if like.ndim == 1 else values[:, None]
+
+
+def _pick(table: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """``table[i, k[i]]`` for each draw ``i``."""
+    return np.take_along_axis(table, np.asarray(k)[:, None], axis=1)[:, 0]

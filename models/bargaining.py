@@ -1,0 +1,449 @@
+"""Bargaining solutions over the zone of agreement, vectorized over draws.
+
+Theory
+------
+When the amounts each side accepts overlap, the zone of agreement for package ``k`` is an
+interval ``[lo_k, hi_k]`` of first-year amounts: the U.S. utility rises and Korea's falls along
+it. Relative to the disagreement point ``d = (d_US, d_KR)`` the solution concepts are:
+
+* **Generalized Nash** (Nash 1950; Harsanyi-Selten): maximise
+  ``alpha log(u_US - d_US) + (1 - alpha) log(u_KR - d_KR)``. With concave utilities the
+  objective is concave in ``b``, so per package the optimum is an end of the interval or the
+  unique root of the first-order condition (written in a form that stays finite at the ends)
+  ``alpha u_US' (u_KR - d_KR) + (1 - alpha) u_KR' (u_US - d_US) = 0``. The package with the
+  largest Nash product wins. ``alpha = rho_KR / (rho_US + rho_KR)`` from the discount rates
+  (Binmore, Rubinstein and Wolinsky 1986): the more patient side has more power.
+* **Kalai-Smorodinsky** (1975): the point where both sides' gains are the same share of their
+  largest gain in the zone; the package reaching the largest share wins.
+* **Rubinstein** (1982) alternating offers, infinite horizon: the proposals ``x`` (U.S.) and
+  ``y`` (Korea) with ``u_KR(x) - d_KR = delta_KR (u_KR(y) - d_KR)`` and
+  ``u_US(y) - d_US = delta_US (u_US(x) - d_US)``; the first mover's proposal is accepted.
+  On a linear frontier the first mover's share is ``(1 - delta_2) / (1 - delta_1 delta_2)``.
+  **Finite deadline**: backward induction from the last round, where the proposer takes its
+  best point of the zone. Across packages, the one with the largest Nash product of the
+  resulting utilities is taken (the two coincide as offers become frequent).
+* **Accepted offer**: the round's proposer asks for its best point in the zone, which the other
+  accepts; the package it likes best wins.
+
+Fast paths here work on arrays of ``(draw, package)`` pairs. :mod:`models.general` solves the
+same problems for any utility functions with :mod:`scipy.optimize`; tests check they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy.optimize.elementwise import find_root
+
+from models.agents import Side, curvature_inverse, curvature_slope, curvature_value
+
+Concept = Literal["nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer"]
+CONCEPTS: tuple[str, ...] = (
+    "nash",
+    "kalai_smorodinsky",
+    "rubinstein",
+    "rubinstein_finite",
+    "accepted_offer",
+)
+_TOLERANCES = {"xrtol": 1e-13, "xatol": 1e-12}
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """The package chosen for each draw.
+
+    Attributes
+    ----------
+    base : ndarray, shape (n_draws,)
+        First-year amount, bn KRW; NaN where the zone was empty.
+    package : ndarray of int, shape (n_draws,)
+        Index of the discrete package; -1 where the zone was empty.
+    u_us, u_kr : ndarray, shape (n_draws,)
+        Utilities of the agreement.
+    converged : ndarray of bool, shape (n_draws,)
+        False where a root search did not meet its tolerance.
+    """
+
+    base: np.ndarray
+    package: np.ndarray
+    u_us: np.ndarray
+    u_kr: np.ndarray
+    converged: np.ndarray
+
+
+@dataclass(frozen=True)
+class PairUtility:
+    """One side's utility on m ``(draw, package)`` pairs, as flat arrays of shape (m,).
+
+    With ``z = b * scale + offset`` the gain over disagreement is
+    ``w m(z) + shift``, where ``shift = (1 - w) c - d``. Precomputing these per pair keeps
+    every evaluation inside a root search to a few elementwise operations.
+    """
+
+    scale: np.ndarray
+    offset: np.ndarray
+    weight: np.ndarray
+    curvature: np.ndarray
+    shift: np.ndarray
+
+    @classmethod
+    def from_side(cls, side: Side, draw: np.ndarray, k: np.ndarray, d: np.ndarray) -> PairUtility:
+        """Pairs ``(draw[j], k[j])`` of ``side``; ``d`` is the disagreement utility per pair."""
+        r, i = side.reservation[draw], side.ideal[draw]
+        w = side.amount_weight[draw]
+        return cls(
+            scale=side.level_factor[draw, k] / (i - r),
+            offset=-r / (i - r),
+            weight=w,
+            curvature=side.curvature[draw],
+            shift=(1.0 - w) * side.discrete_value[draw, k] - d,
+        )
+
+    def gain(self, b: np.ndarray, j=slice(None)) -> np.ndarray:
+        """Utility gain over disagreement at first-year amount ``b`` for pairs ``j``."""
+        z = b * self.scale[j] + self.offset[j]
+        return self.weight[j] * curvature_value(z, self.curvature[j]) + self.shift[j]
+
+    def slope(self, b: np.ndarray, j=slice(None)) -> np.ndarray:
+        """``d gain / d b`` at ``b`` for pairs ``j``, per bn KRW."""
+        z = b * self.scale[j] + self.offset[j]
+        return self.weight[j] * curvature_slope(z, self.curvature[j]) * self.scale[j]
+
+    def amount(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
+        """First-year amount at which the gain equals ``gain`` (inverse of :meth:`gain`)."""
+        z = curvature_inverse((gain - self.shift[j]) / self.weight[j], self.curvature[j])
+        with np.errstate(invalid="ignore"):
+            b = (z - self.offset[j]) / self.scale[j]
+        # an unreachable gain lies beyond the side's best end of the line
+        return np.where(np.isinf(z), np.sign(self.scale[j]) * np.inf, b)
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """One bargaining problem per ``(draw, package)`` pair, flattened to shape (m,).
+
+    ``us`` and ``kr`` are the sides' utilities on the pairs; ``lo``/``hi`` bound the zone
+    (bn KRW) and ``d_us``/``d_kr`` are the disagreement utilities.
+    """
+
+    us: PairUtility
+    kr: PairUtility
+    lo: np.ndarray
+    hi: np.ndarray
+    d_us: np.ndarray
+    d_kr: np.ndarray
+
+    @classmethod
+    def from_pairs(
+        cls, us: Side, kr: Side, draw: np.ndarray, k: np.ndarray, lo, hi, d_us, d_kr
+    ) -> Frontier:
+        """Build from sides over draws and the pair indices ``(draw, k)``."""
+        return cls(
+            us=PairUtility.from_side(us, draw, k, d_us),
+            kr=PairUtility.from_side(kr, draw, k, d_kr),
+            lo=lo,
+            hi=hi,
+            d_us=d_us,
+            d_kr=d_kr,
+        )
+
+    def gains(self, b: np.ndarray, j=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """Utility gains over disagreement at amounts ``b`` for pairs ``j``."""
+        return self.us.gain(b, j), self.kr.gain(b, j)
+
+    def slopes(self, b: np.ndarray, j=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """``du/db`` of both sides at ``b`` for pairs ``j``."""
+        return self.us.slope(b, j), self.kr.slope(b, j)
+
+    def amount_for_us_gain(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
+        """Amount at which the U.S. gain equals ``gain``, clipped to the zone."""
+        return np.clip(self.us.amount(gain, j), self.lo[j], self.hi[j])
+
+    def amount_for_kr_gain(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
+        """Amount at which Korea's gain equals ``gain``, clipped to the zone."""
+        return np.clip(self.kr.amount(gain, j), self.lo[j], self.hi[j])
+
+
+def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Generalized Nash solution per pair.
+
+    Parameters
+    ----------
+    frontier : Frontier
+        m pairs.
+    alpha : ndarray, shape (m,)
+        U.S. bargaining weight in (0, 1).
+
+    Returns
+    -------
+    base : ndarray, shape (m,)
+        bn KRW.
+    converged : ndarray of bool, shape (m,)
+    """
+
+    def foc(b, j):
+        g_us, g_kr = frontier.gains(b, j)
+        s_us, s_kr = frontier.slopes(b, j)
+        return alpha[j] * s_us * g_kr + (1.0 - alpha[j]) * s_kr * g_us
+
+    idx = np.arange(frontier.lo.size)
+    return _root_or_end(foc, frontier.lo, frontier.hi, idx, decreasing=True)
+
+
+def ks_point(
+    frontier: Frontier, max_gain_us: np.ndarray, max_gain_kr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kalai-Smorodinsky point per pair: equal shares of the largest gains.
+
+    Parameters
+    ----------
+    frontier : Frontier
+    max_gain_us, max_gain_kr : ndarray, shape (m,)
+        Each side's largest gain over all packages of the pair's draw.
+
+    Returns
+    -------
+    base, converged : ndarray, shape (m,)
+    """
+
+    def balance(b, j):
+        g_us, g_kr = frontier.gains(b, j)
+        return g_us / max_gain_us[j] - g_kr / max_gain_kr[j]
+
+    idx = np.arange(frontier.lo.size)
+    return _root_or_end(balance, frontier.lo, frontier.hi, idx, decreasing=False)
+
+
+def rubinstein_point(
+    frontier: Frontier, delta_us: np.ndarray, delta_kr: np.ndarray, us_first: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Infinite-horizon alternating-offers equilibrium: the first mover's proposal.
+
+    Parameters
+    ----------
+    frontier : Frontier
+    delta_us, delta_kr : ndarray, shape (m,)
+        Per-round discount factors in (0, 1).
+    us_first : ndarray of bool, shape (m,)
+        True where the U.S. proposes first.
+
+    Returns
+    -------
+    base, converged : ndarray, shape (m,)
+    """
+    idx = np.arange(frontier.lo.size)
+
+    def us_proposal_gap(x, j):
+        # Korea is indifferent between x now and its own proposal y next round
+        g_us_x, g_kr_x = frontier.gains(x, j)
+        y = frontier.amount_for_us_gain(delta_us[j] * g_us_x, j)
+        return g_kr_x - delta_kr[j] * frontier.gains(y, j)[1]
+
+    def kr_proposal_gap(y, j):
+        g_us_y, g_kr_y = frontier.gains(y, j)
+        x = frontier.amount_for_kr_gain(delta_kr[j] * g_kr_y, j)
+        return g_us_y - delta_us[j] * frontier.gains(x, j)[0]
+
+    base = np.empty_like(frontier.lo)
+    converged = np.ones(frontier.lo.size, dtype=bool)
+    for mask, gap, decreasing in ((us_first, us_proposal_gap, True), (~us_first, kr_proposal_gap, False)):
+        j = idx[mask]
+        if j.size:
+            base[j], converged[j] = _root_or_end(gap, frontier.lo[j], frontier.hi[j], j, decreasing)
+    return base, converged
+
+
+def rubinstein_finite_point(
+    frontier: Frontier,
+    delta_us: np.ndarray,
+    delta_kr: np.ndarray,
+    us_first: np.ndarray,
+    n_rounds: int,
+) -> np.ndarray:
+    """Alternating offers with a deadline after ``n_rounds`` rounds, by backward induction.
+
+    In the last round the proposer takes its best point of the zone; in each earlier round the
+    proposer offers the responder the discounted value of the next round.
+
+    Returns
+    -------
+    ndarray, shape (m,)
+        First-year amount of the first proposal, bn KRW.
+    """
+    if n_rounds < 1:
+        msg = "n_rounds must be at least 1"
+        raise ValueError(msg)
+    # proposer of round r (0-based) is the first mover for even r
+    last_us = us_first if (n_rounds - 1) % 2 == 0 else ~us_first
+    b = np.where(last_us, frontier.hi, frontier.lo)
+    for r in range(n_rounds - 2, -1, -1):
+        proposer_us = us_first if r % 2 == 0 else ~us_first
+        g_us, g_kr = frontier.gains(b)
+        offer_from_us = frontier.amount_for_kr_gain(delta_kr * g_kr)
+        offer_from_kr = frontier.amount_for_us_gain(delta_us * g_us)
+        b = np.where(proposer_us, offer_from_us, offer_from_kr)
+    return b
+
+
+def solve_zone(
+    us: Side,
+    kr: Side,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    d_us: np.ndarray,
+    d_kr: np.ndarray,
+    *,
+    concept: Concept,
+    alpha: np.ndarray,
+    delta_us: np.ndarray,
+    delta_kr: np.ndarray,
+    us_first: np.ndarray,
+    rounds_left: int = 1,
+) -> Agreement:
+    """Choose a package and amount for each draw by a bargaining solution over its zone.
+
+    Parameters
+    ----------
+    us, kr : Side
+        The sides for ``n_draws`` draws.
+    lo, hi : ndarray, shape (n_draws, K)
+        Zone of agreement per package, bn KRW; empty where ``lo > hi``.
+    d_us, d_kr : ndarray, shape (n_draws,)
+        Disagreement utilities now.
+    concept : str
+        One of :data:`CONCEPTS`.
+    alpha : ndarray, shape (n_draws,)
+        U.S. Nash weight.
+    delta_us, delta_kr : ndarray, shape (n_draws,)
+        Per-round discount factors (Rubinstein).
+    us_first : ndarray of bool, shape (n_draws,)
+        Whether the U.S. proposes this round (Rubinstein, accepted offer).
+    rounds_left : int
+        Rounds up to the hard stop, this one included (finite-deadline Rubinstein).
+
+    Returns
+    -------
+    Agreement
+    """
+    if concept not in CONCEPTS:
+        msg = f"unknown solution concept {concept!r}; choose one of {', '.join(CONCEPTS)}"
+        raise ValueError(msg)
+    n, n_pkg = lo.shape
+    draw, k = np.nonzero(lo <= hi)
+    fr = Frontier.from_pairs(us, kr, draw, k, lo[draw, k], hi[draw, k], d_us[draw], d_kr[draw])
+    ok = np.ones(draw.size, dtype=bool)
+
+    if concept == "nash":
+        b, ok = _nash_screened(fr, alpha[draw], draw, n)
+    elif concept == "kalai_smorodinsky":
+        g_us_hi, _ = fr.gains(fr.hi)
+        _, g_kr_lo = fr.gains(fr.lo)
+        max_us = np.full(n, -np.inf)
+        max_kr = np.full(n, -np.inf)
+        np.maximum.at(max_us, draw, g_us_hi)
+        np.maximum.at(max_kr, draw, g_kr_lo)
+        # a zero largest gain means that side is indifferent over the zone: no scaling needed
+        b, ok = ks_point(fr, _positive(max_us[draw]), _positive(max_kr[draw]))
+    elif concept == "rubinstein":
+        b, ok = rubinstein_point(fr, delta_us[draw], delta_kr[draw], us_first[draw])
+    elif concept == "rubinstein_finite":
+        b = rubinstein_finite_point(fr, delta_us[draw], delta_kr[draw], us_first[draw], rounds_left)
+    else:
+        b = np.where(us_first[draw], fr.hi, fr.lo)
+
+    g_us, g_kr = fr.gains(b)
+    if concept == "kalai_smorodinsky":
+        score = np.minimum(g_us / _positive(max_us[draw]), g_kr / _positive(max_kr[draw]))
+    elif concept == "accepted_offer":
+        score = np.where(us_first[draw], g_us, g_kr)
+    else:
+        a = alpha[draw]
+        with np.errstate(divide="ignore"):
+            score = a * np.log(np.maximum(g_us, 0.0)) + (1.0 - a) * np.log(np.maximum(g_kr, 0.0))
+    return _select(n, n_pkg, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
+
+
+def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
+    """Nash points, solved only for the pairs that can still win their draw.
+
+    A pair's log Nash product is at most ``alpha log g_US(hi) + (1 - alpha) log g_KR(lo)``
+    (each side's best in the zone); a feasible point gives a lower bound. Pairs whose upper
+    bound is below the best lower bound of their draw cannot win and keep their feasible
+    point, which then loses the selection.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_us_hi, _ = fr.gains(fr.hi)
+        _, g_kr_lo = fr.gains(fr.lo)
+        upper = alpha * np.log(g_us_hi) + (1.0 - alpha) * np.log(g_kr_lo)
+        probe = fr.lo + alpha * (fr.hi - fr.lo)
+        g_us, g_kr = fr.gains(probe)
+        lower = alpha * np.log(g_us) + (1.0 - alpha) * np.log(g_kr)
+    lower = np.where(np.isnan(lower), -np.inf, lower)
+    best_lower = np.full(n, -np.inf)
+    np.maximum.at(best_lower, draw, lower)
+    keep = ~(upper < best_lower[draw] - 1e-12)
+    b, ok = probe.copy(), np.ones(probe.size, dtype=bool)
+    j = np.flatnonzero(keep)
+    if j.size:
+        sub = Frontier(
+            us=_take_pairs(fr.us, j), kr=_take_pairs(fr.kr, j),
+            lo=fr.lo[j], hi=fr.hi[j], d_us=fr.d_us[j], d_kr=fr.d_kr[j],
+        )
+        b[j], ok[j] = nash_point(sub, alpha[j])
+    return b, ok
+
+
+def _take_pairs(u: PairUtility, j: np.ndarray) -> PairUtility:
+    return PairUtility(u.scale[j], u.offset[j], u.weight[j], u.curvature[j], u.shift[j])
+
+
+def _select(n, n_pkg, draw, k, b, score, u_us, u_kr, ok) -> Agreement:
+    """Per draw, the pair with the highest score (first package on ties)."""
+    table = np.full((n, n_pkg), -np.inf)
+    table[draw, k] = np.nan_to_num(score, nan=-np.inf, posinf=np.inf)
+    # a pair whose score is -inf (zero gain for a side) still beats an empty package
+    present = np.zeros((n, n_pkg), dtype=bool)
+    present[draw, k] = True
+    table = np.where(present, np.maximum(table, -1e300), -np.inf)
+    best = np.argmax(table, axis=1)
+    has = present.any(axis=1)
+    pair_of = np.full((n, n_pkg), -1)
+    pair_of[draw, k] = np.arange(draw.size)
+    pick = pair_of[np.arange(n), best]
+    sel = np.where(has, pick, 0)
+    nan = np.full(n, np.nan)
+    if draw.size == 0:
+        return Agreement(nan, np.full(n, -1), nan.copy(), nan.copy(), np.ones(n, dtype=bool))
+    return Agreement(
+        base=np.where(has, b[sel], np.nan),
+        package=np.where(has, best, -1),
+        u_us=np.where(has, u_us[sel], np.nan),
+        u_kr=np.where(has, u_kr[sel], np.nan),
+        converged=np.where(has, ok[sel], True),
+    )
+
+
+def _root_or_end(f, lo, hi, idx, decreasing: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Root of a function with one sign change on ``[lo, hi]``, or the end it points to.
+
+    ``decreasing`` says the sign goes from + to - as ``b`` rises; where it does not change
+    sign, the optimum (or balance) is at the end the sign points to.
+    """
+    sign = 1.0 if decreasing else -1.0
+    f_lo = sign * f(lo, idx)
+    f_hi = sign * f(hi, idx)
+    b = np.where(f_lo <= 0.0, lo, hi)
+    ok = np.ones(lo.size, dtype=bool)
+    inner = (f_lo > 0.0) & (f_hi < 0.0) & (hi > lo)
+    if inner.any():
+        j = idx[inner]
+        res = find_root(f, (lo[inner], hi[inner]), args=(j,), tolerances=_TOLERANCES)
+        b[inner] = res.x
+        ok[inner] = res.success
+    return b, ok
+
+
+def _positive(x: np.ndarray) -> np.ndarray:
+    return np.where(x > 0.0, x, 1.0)

@@ -1,0 +1,211 @@
+"""Bargaining solutions for any utility functions, with :mod:`scipy.optimize`.
+
+The reference against which the vectorized paths of :mod:`models.bargaining` are tested, and
+the solver to use for utility families the fast paths do not know. It solves one problem at a
+time: packages ``k = 0 .. K-1``, each with an interval ``[lo_k, hi_k]`` of first-year amounts
+on which ``u_us(b, k)`` increases and ``u_kr(b, k)`` decreases. The concepts and the package
+choice are those of :mod:`models.bargaining`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.differentiate import derivative
+from scipy.optimize import brentq
+
+from models.bargaining import CONCEPTS
+
+UtilityFn = Callable[[np.ndarray, int], np.ndarray]
+_XTOL = 1e-14
+_RTOL = 4 * np.finfo(float).eps
+
+
+@dataclass(frozen=True)
+class GeneralProblem:
+    """A bargaining problem over packages, utilities given as functions.
+
+    Parameters
+    ----------
+    u_us, u_kr : callable
+        ``u(b, k)``: utility of first-year amount ``b`` (array, bn KRW) with package ``k``.
+        Must be smooth in ``b`` near ``[lo_k, hi_k]``.
+    lo, hi : sequence of float, length K
+        Zone per package, bn KRW; packages with ``lo > hi`` are empty.
+    d_us, d_kr : float
+        Disagreement utilities.
+    """
+
+    u_us: UtilityFn
+    u_kr: UtilityFn
+    lo: Sequence[float]
+    hi: Sequence[float]
+    d_us: float = 0.0
+    d_kr: float = 0.0
+
+
+@dataclass(frozen=True)
+class Solution:
+    """Result of :func:`solve`.
+
+    Attributes
+    ----------
+    base : float
+        First-year amount, bn KRW (NaN if no package has a zone).
+    package : int
+        Chosen package, -1 if none.
+    u_us, u_kr : float
+        Utilities at the solution.
+    converged : bool
+    message : str
+    """
+
+    base: float
+    package: int
+    u_us: float
+    u_kr: float
+    converged: bool
+    message: str
+
+
+def solve(
+    problem: GeneralProblem,
+    *,
+    concept: str,
+    alpha: float = 0.5,
+    delta_us: float = 0.9,
+    delta_kr: float = 0.9,
+    us_first: bool = True,
+    rounds_left: int = 1,
+) -> Solution:
+    """Solve a bargaining problem by the named concept.
+
+    Parameters
+    ----------
+    problem : GeneralProblem
+    concept : str
+        One of :data:`models.bargaining.CONCEPTS`.
+    alpha : float
+        U.S. Nash weight in (0, 1).
+    delta_us, delta_kr : float
+        Per-round discount factors in (0, 1).
+    us_first : bool
+        Whether the U.S. proposes first.
+    rounds_left : int
+        Rounds up to the deadline (finite-horizon Rubinstein).
+
+    Returns
+    -------
+    Solution
+    """
+    if concept not in CONCEPTS:
+        msg = f"unknown solution concept {concept!r}"
+        raise ValueError(msg)
+    pkgs = [k for k in range(len(problem.lo)) if problem.lo[k] <= problem.hi[k]]
+    if not pkgs:
+        return Solution(np.nan, -1, np.nan, np.nan, True, "empty zone of agreement")
+
+    def g_us(b, k):
+        return float(problem.u_us(np.asarray(b, dtype=float), k)) - problem.d_us
+
+    def g_kr(b, k):
+        return float(problem.u_kr(np.asarray(b, dtype=float), k)) - problem.d_kr
+
+    max_us = max(g_us(problem.hi[k], k) for k in pkgs)
+    max_kr = max(g_kr(problem.lo[k], k) for k in pkgs)
+    best = None
+    for k in pkgs:
+        lo, hi = float(problem.lo[k]), float(problem.hi[k])
+        if concept == "nash":
+            b = _nash(problem, k, lo, hi, alpha)
+        elif concept == "kalai_smorodinsky":
+            s_us = max_us if max_us > 0 else 1.0
+            s_kr = max_kr if max_kr > 0 else 1.0
+            b = _root_or_end(lambda x, k=k, a=s_us, c=s_kr: g_us(x, k) / a - g_kr(x, k) / c, lo, hi, False)
+        elif concept == "rubinstein":
+            b = _rubinstein(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first)
+        elif concept == "rubinstein_finite":
+            b = _rubinstein_finite(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first, rounds_left)
+        else:
+            b = hi if us_first else lo
+        gu, gk = g_us(b, k), g_kr(b, k)
+        if concept == "kalai_smorodinsky":
+            score = min(gu / (max_us if max_us > 0 else 1.0), gk / (max_kr if max_kr > 0 else 1.0))
+        elif concept == "accepted_offer":
+            score = gu if us_first else gk
+        else:
+            score = _log_nash(gu, gk, alpha)
+        if best is None or score > best[0]:
+            best = (score, k, b, gu, gk)
+    _, k, b, gu, gk = best
+    return Solution(b, k, gu + problem.d_us, gk + problem.d_kr, True, "ok")
+
+
+def _log_nash(g_us: float, g_kr: float, alpha: float) -> float:
+    if g_us <= 0 or g_kr <= 0:
+        return -1e300
+    return alpha * np.log(g_us) + (1 - alpha) * np.log(g_kr)
+
+
+def _nash(problem: GeneralProblem, k: int, lo: float, hi: float, alpha: float) -> float:
+    """Nash point on one package: root of the first-order condition in product form."""
+    step = 1e-3 * max(hi - lo, 1e-12)
+
+    def foc(b):
+        x = np.asarray(b, dtype=float)
+        du = derivative(lambda y: problem.u_us(y, k), x, initial_step=step).df
+        dk = derivative(lambda y: problem.u_kr(y, k), x, initial_step=step).df
+        gu = float(problem.u_us(x, k)) - problem.d_us
+        gk = float(problem.u_kr(x, k)) - problem.d_kr
+        return alpha * float(du) * gk + (1 - alpha) * float(dk) * gu
+
+    return _root_or_end(foc, lo, hi, True)
+
+
+def _invert(g: Callable[[float], float], target: float, lo: float, hi: float) -> float:
+    """Amount in ``[lo, hi]`` where the monotone gain ``g`` equals ``target``, clipped."""
+    f_lo, f_hi = g(lo) - target, g(hi) - target
+    if f_lo * f_hi > 0 or hi <= lo:
+        return lo if abs(f_lo) < abs(f_hi) else hi
+    return brentq(lambda x: g(x) - target, lo, hi, xtol=_XTOL, rtol=_RTOL)
+
+
+def _rubinstein(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first) -> float:
+    if us_first:
+
+        def gap(x):
+            y = _invert(lambda b: g_us(b, k), delta_us * g_us(x, k), lo, hi)
+            return g_kr(x, k) - delta_kr * g_kr(y, k)
+
+        return _root_or_end(gap, lo, hi, True)
+
+    def gap_kr(y):
+        x = _invert(lambda b: g_kr(b, k), delta_kr * g_kr(y, k), lo, hi)
+        return g_us(y, k) - delta_us * g_us(x, k)
+
+    return _root_or_end(gap_kr, lo, hi, False)
+
+
+def _rubinstein_finite(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first, n_rounds) -> float:
+    def proposer_is_us(r):
+        return us_first if r % 2 == 0 else not us_first
+
+    b = hi if proposer_is_us(n_rounds - 1) else lo
+    for r in range(n_rounds - 2, -1, -1):
+        if proposer_is_us(r):
+            b = _invert(lambda x: g_kr(x, k), delta_kr * g_kr(b, k), lo, hi)
+        else:
+            b = _invert(lambda x: g_us(x, k), delta_us * g_us(b, k), lo, hi)
+    return b
+
+
+def _root_or_end(f: Callable[[float], float], lo: float, hi: float, decreasing: bool) -> float:
+    sign = 1.0 if decreasing else -1.0
+    f_lo, f_hi = sign * f(lo), sign * f(hi)
+    if f_lo <= 0 or hi <= lo:
+        return lo
+    if f_hi >= 0:
+        return hi
+    return brentq(f, lo, hi, xtol=_XTOL, rtol=_RTOL)

@@ -1,0 +1,226 @@
+"""Agreement packages: escalation rules, the discrete package set and contribution paths.
+
+An SMA package has three issues: the first-year amount ``b`` (bn KRW, continuous), the
+escalation rule ``r`` and the duration ``n`` (years). The discrete issues are enumerated as
+packages ``k = (r, n)``, ``k = 0 .. K-1``, so that every per-draw quantity has shape
+``(n_draws, K)``.
+
+A rule turns into an annual growth rate given macro assumptions (CPI inflation, defense-budget
+growth), each an array over draws. Within the term the amount grows at that rate; after the
+term the last year is frozen (the stated continuation assumption, marked in the outputs).
+
+Each side values a package through the present value of the path over a fixed horizon of
+``H`` years, expressed as a *level*: the constant annual amount with the same present value.
+For a first-year amount ``b`` the level is ``b * a_ik``, with
+
+.. math::
+
+    a_{ik} = \\frac{\\sum_{j=0}^{H-1} (1 + g_k)^{\\min(j, n_k - 1)} (1 + \\rho_i)^{-j}}
+                  {\\sum_{j=0}^{H-1} (1 + \\rho_i)^{-j}},
+
+so a frozen package has ``a = 1`` and the level is linear in ``b``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+RuleKind = Literal["frozen", "fixed", "cpi", "defense"]
+
+
+@dataclass(frozen=True)
+class EscalationRule:
+    """How a package's amount grows after its first year.
+
+    Parameters
+    ----------
+    name : str
+        Label used in outputs, e.g. ``"cpi_cap5"``.
+    kind : {"frozen", "fixed", "cpi", "defense"}
+        ``frozen``: no growth. ``fixed``: ``rate`` per year. ``cpi``: CPI inflation (of two
+        years earlier in the SMA texts), at most ``cap``. ``defense``: growth of the ROK
+        defense budget (of the previous year), at most ``cap``.
+    rate : float
+        Annual growth for ``kind="fixed"``, fraction per year (0.04 = 4 %).
+    cap : float
+        Upper bound on the annual increase, fraction per year; ``inf`` for none.
+    """
+
+    name: str
+    kind: RuleKind
+    rate: float = 0.0
+    cap: float = float("inf")
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("frozen", "fixed", "cpi", "defense"):
+            msg = f"unknown escalation rule kind {self.kind!r}"
+            raise ValueError(msg)
+
+    def annual_rate(self, cpi: np.ndarray, defense_growth: np.ndarray) -> np.ndarray:
+        """Annual growth implied by the rule.
+
+        Parameters
+        ----------
+        cpi : ndarray, shape (n_draws,)
+            CPI inflation, fraction per year.
+        defense_growth : ndarray, shape (n_draws,)
+            ROK defense-budget growth, fraction per year.
+
+        Returns
+        -------
+        ndarray, shape (n_draws,)
+            Growth rate of the amount, fraction per year.
+        """
+        if self.kind == "frozen":
+            rate = np.zeros_like(cpi)
+        elif self.kind == "fixed":
+            rate = np.full_like(cpi, self.rate)
+        elif self.kind == "cpi":
+            rate = cpi
+        else:
+            rate = defense_growth
+        # The SMA texts never let a linked index cut the amount.
+        return np.minimum(np.maximum(rate, 0.0), self.cap)
+
+
+@dataclass(frozen=True)
+class PackageSet:
+    """The discrete packages ``k = (rule, duration)``, rule-major.
+
+    Parameters
+    ----------
+    rules : tuple of EscalationRule
+        The escalation rules on the table.
+    durations : tuple of int
+        The terms on the table, years (1-6).
+    """
+
+    rules: tuple[EscalationRule, ...]
+    durations: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.rules or not self.durations:
+            msg = "a package set needs at least one rule and one duration"
+            raise ValueError(msg)
+        if any(not 1 <= d <= 6 for d in self.durations):
+            msg = "durations must be between 1 and 6 years"
+            raise ValueError(msg)
+
+    @property
+    def size(self) -> int:
+        """Number of packages ``K``."""
+        return len(self.rules) * len(self.durations)
+
+    @property
+    def rule_index(self) -> np.ndarray:
+        """Rule index of each package, shape (K,)."""
+        return np.repeat(np.arange(len(self.rules)), len(self.durations))
+
+    @property
+    def duration(self) -> np.ndarray:
+        """Duration of each package, shape (K,), years."""
+        return np.tile(np.asarray(self.durations, dtype=np.int64), len(self.rules))
+
+    def label(self, k: int) -> str:
+        """Human-readable name of package ``k``, e.g. ``"cpi_cap5, 5 yr"``."""
+        rule = self.rules[int(self.rule_index[k])]
+        return f"{rule.name}, {int(self.duration[k])} yr"
+
+    def growth(self, cpi: np.ndarray, defense_growth: np.ndarray) -> np.ndarray:
+        """Annual growth of each package for each draw.
+
+        Returns
+        -------
+        ndarray, shape (n_draws, K)
+            Fraction per year.
+        """
+        per_rule = np.stack([r.annual_rate(cpi, defense_growth) for r in self.rules], axis=1)
+        return np.repeat(per_rule, len(self.durations), axis=1)
+
+
+def level_factor(
+    growth: np.ndarray, duration: np.ndarray, discount_rate: np.ndarray, horizon: int
+) -> np.ndarray:
+    """Present-value level per unit of first-year amount, ``a_ik`` in the module notes.
+
+    Parameters
+    ----------
+    growth : ndarray, shape (n_draws, K)
+        Annual growth of each package, fraction per year.
+    duration : ndarray, shape (K,)
+        Term of each package, years.
+    discount_rate : ndarray, shape (n_draws,)
+        The side's discount rate, fraction per year.
+    horizon : int
+        Years valued, ``H >= 1``.
+
+    Returns
+    -------
+    ndarray, shape (n_draws, K)
+        Dimensionless; 1 for a frozen package.
+    """
+    duration = np.asarray(duration)
+    years = np.arange(horizon)
+    disc = (1.0 + discount_rate[:, None]) ** (-years[None, :])  # (n, H)
+    disc = disc / disc.sum(axis=1, keepdims=True)
+    # the growth factor of year j is (1 + g)^min(j, n - 1): powers by repeated products
+    # (no transcendental per element), then frozen after the term
+    total = np.zeros_like(growth)
+    power = np.ones_like(growth)
+    for j in range(horizon):
+        if j > 0:
+            power = np.where(j <= duration[None, :] - 1, power * (1.0 + growth), power)
+        total += power * disc[:, j][:, None]
+    return total
+
+
+def contribution_path(
+    base: np.ndarray,
+    growth: np.ndarray,
+    duration: np.ndarray,
+    *,
+    start_year: int,
+    first_year: np.ndarray,
+    status_quo: float,
+    years: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Amount paid in each calendar year under an agreement.
+
+    Years from ``start_year`` up to ``first_year - 1`` passed in lapse and are paid at the
+    status quo (frozen, as in 2020). From ``first_year`` the amount is ``base`` growing at
+    ``growth``; after the term (``start_year + duration - 1``) the last year is frozen.
+
+    Parameters
+    ----------
+    base : ndarray, shape (n_draws,)
+        First-year amount, bn KRW.
+    growth : ndarray, shape (n_draws,)
+        Annual growth, fraction per year.
+    duration : ndarray, shape (n_draws,)
+        Term, years, counted from ``start_year``.
+    start_year : int
+        First calendar year the agreement covers.
+    first_year : ndarray, shape (n_draws,)
+        First year paid at the agreed amount (``>= start_year``).
+    status_quo : float
+        Amount paid during a lapse, bn KRW per year.
+    years : ndarray, shape (n_years,)
+        Calendar years to report.
+
+    Returns
+    -------
+    amount : ndarray, shape (n_draws, n_years)
+        bn KRW per year.
+    beyond_term : ndarray of bool, shape (n_draws, n_years)
+        True where the year lies after the agreement's term (continuation assumption).
+    """
+    last_year = start_year + duration - 1  # (n,)
+    y = years[None, :]
+    steps = np.clip(np.minimum(y, last_year[:, None]) - first_year[:, None], 0, None)
+    amount = base[:, None] * (1.0 + growth[:, None]) ** steps
+    lapsed = y < first_year[:, None]
+    amount = np.where(lapsed, status_quo, amount)
+    return amount, y > last_year[:, None]

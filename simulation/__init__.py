@@ -1,0 +1,1 @@
+"""smasim simulation: SimPy negotiation rounds, political events and the Monte Carlo engine."""

@@ -1,0 +1,365 @@
+"""The Monte Carlo engine: batches of draws, seeded, serial or on a process pool.
+
+One :class:`numpy.random.SeedSequence` per run; batch ``b`` draws from the child with spawn key
+``(b,)``. Batch sizes are fixed by the experiment, not by the worker count, so the per-draw
+outcomes are the same bits whether the batches run on 1 process or many, in any order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from models.agents import DAYS_PER_MONTH
+from models.packages import EscalationRule, contribution_path
+from models.pressure import Setting
+from simulation.negotiation import (
+    DONE,
+    FAILED,
+    NO_TALKS,
+    BatchNegotiation,
+    BatchOutcome,
+    Calendar,
+    Noise,
+)
+from simulation.sampling import Design, ParameterSpec, sample
+
+OUTCOMES = ("agreed_before_expiry", "agreed_after_lapse", "no_agreement", "no_talks")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Everything needed to run draws of one negotiation (picklable, no I/O).
+
+    Attributes
+    ----------
+    name : str
+    setting : Setting
+    calendar : Calendar
+    talks_open : numpy.datetime64
+        Date of day 0 (the first round).
+    specs : tuple of ParameterSpec
+        One per named parameter, in registry order.
+    design : {"montecarlo", "lhs", "sobol"}
+    concept : str
+    ratification_attempts : int
+    batch_size : int
+    start_year : int
+        First calendar year the new agreement covers.
+    report_years : tuple of int
+    known_amounts : dict of int to float
+        Amounts already fixed for report years before ``start_year``, bn KRW.
+    status_quo_rule : EscalationRule
+        How the amount moves without a new agreement (frozen for an expired SMA; the formula
+        of one still in force).
+    hard_stop_day : float
+        Days after talks open when talks end without agreement.
+    """
+
+    name: str
+    setting: Setting
+    calendar: Calendar
+    talks_open: np.datetime64
+    specs: tuple[ParameterSpec, ...]
+    design: Design
+    concept: str
+    ratification_attempts: int
+    batch_size: int
+    start_year: int
+    report_years: tuple[int, ...]
+    known_amounts: dict[int, float]
+    status_quo_rule: EscalationRule
+    hard_stop_day: float
+
+    def date(self, day: np.ndarray) -> np.ndarray:
+        """Days since talks open -> ``datetime64[D]`` (NaT for NaN)."""
+        day = np.asarray(day, dtype=float)
+        whole = np.where(np.isnan(day), 0, np.floor(day)).astype("timedelta64[D]")
+        return np.where(np.isnan(day), np.datetime64("NaT"), self.talks_open + whole)
+
+
+@dataclass
+class RunResult:
+    """A finished run: per-draw table, summary and provenance.
+
+    Attributes
+    ----------
+    experiment : Experiment
+    seed : int
+    draws : int
+    columns : dict of str to ndarray, each shape (draws,)
+        The per-draw table (see the README's output format).
+    summary : dict
+        JSON-ready summary (see :func:`summarize`).
+    elapsed_s : float
+        Wall time of the simulation, seconds.
+    workers : int
+    """
+
+    experiment: Experiment
+    seed: int
+    draws: int
+    columns: dict[str, np.ndarray]
+    summary: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    workers: int = 1
+
+    def to_arrow(self):
+        """The per-draw table as a :class:`pyarrow.Table`."""
+        import pyarrow as pa
+
+        return pa.table(self.columns)
+
+    def to_pandas(self):
+        """The per-draw table as a :class:`pandas.DataFrame` (needs pandas)."""
+        return self.to_arrow().to_pandas()
+
+
+def batch_sizes(draws: int, batch_size: int) -> list[int]:
+    """Sizes of the batches a run of ``draws`` is split into."""
+    full, rest = divmod(draws, batch_size)
+    return [batch_size] * full + ([rest] if rest else [])
+
+
+def batch_rng(seed: int, batch: int) -> np.random.Generator:
+    """Generator of batch ``batch`` of a run seeded ``seed`` (child ``batch`` of the run's seed)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(batch,)))
+
+
+def simulate_batch(
+    experiment: Experiment, seed: int, batch: int, size: int, *, trace: bool = False
+) -> tuple[dict[str, np.ndarray], BatchOutcome]:
+    """Sample and negotiate one batch.
+
+    Returns
+    -------
+    columns : dict of str to ndarray, shape (size,)
+    outcome : BatchOutcome
+    """
+    values, noise = sample(
+        experiment.specs,
+        size,
+        design=experiment.design,
+        n_attempts=experiment.ratification_attempts,
+        rng=batch_rng(seed, batch),
+    )
+    outcome = negotiate(experiment, values, noise, trace=trace)
+    return outcome_columns(experiment, values, noise, outcome), outcome
+
+
+def negotiate(
+    experiment: Experiment, values: dict[str, np.ndarray], noise: Noise, *, trace: bool = False
+) -> BatchOutcome:
+    """Run the SimPy negotiation for given parameter arrays and noise."""
+    return BatchNegotiation(
+        experiment.setting, experiment.calendar, values, noise,
+        concept=experiment.concept, trace=trace,
+    ).run()
+
+
+def _batch_worker(args: tuple[Experiment, int, int, int]) -> dict[str, np.ndarray]:
+    experiment, seed, batch, size = args
+    return simulate_batch(experiment, seed, batch, size)[0]
+
+
+def run(
+    experiment: Experiment,
+    *,
+    draws: int,
+    seed: int,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run ``draws`` draws of an experiment.
+
+    Parameters
+    ----------
+    experiment : Experiment
+    draws : int
+        Number of draws, > 0.
+    seed : int
+        Root of the run's :class:`numpy.random.SeedSequence`.
+    workers : int
+        Processes; 1 runs in this process. The result does not depend on it.
+    progress : callable, optional
+        Called with the number of draws finished after each batch.
+
+    Returns
+    -------
+    RunResult
+    """
+    if draws < 1:
+        msg = "draws must be a positive integer"
+        raise ValueError(msg)
+    if workers < 1:
+        msg = "workers must be a positive integer"
+        raise ValueError(msg)
+    sizes = batch_sizes(draws, experiment.batch_size)
+    jobs = [(experiment, seed, b, s) for b, s in enumerate(sizes)]
+    start = time.perf_counter()
+    parts: list[dict[str, np.ndarray]] = []
+    if workers == 1 or len(jobs) == 1:
+        for job in jobs:
+            parts.append(_batch_worker(job))
+            if progress:
+                progress(job[3])
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            for job, part in zip(jobs, pool.map(_batch_worker, jobs), strict=True):
+                parts.append(part)
+                if progress:
+                    progress(job[3])
+    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    columns["draw"] = np.arange(draws, dtype=np.int64)
+    elapsed = time.perf_counter() - start
+    result = RunResult(experiment, seed, draws, columns, elapsed_s=elapsed, workers=workers)
+    result.summary = summarize(experiment, columns)
+    return result
+
+
+def outcome_columns(
+    experiment: Experiment, values: dict[str, np.ndarray], noise: Noise, out: BatchOutcome
+) -> dict[str, np.ndarray]:
+    """The per-draw table of a batch: outcomes, contribution path, parameters and noise."""
+    e, cal = experiment, experiment.calendar
+    pk = e.setting.packages
+    n = out.status.size
+    agreed = out.status == DONE
+    in_force_before = agreed & (out.in_force_day <= cal.expiry_day)
+    outcome = np.select(
+        [in_force_before, agreed, out.status == NO_TALKS], [0, 1, 3], default=2
+    ).astype(np.int8)
+
+    k = np.where(agreed, out.package, 0)
+    growth_all = pk.growth(values["cpi_rate"], values["defense_growth_rate"])
+    growth = np.where(agreed, growth_all[np.arange(n), k], np.nan)
+    duration = np.where(agreed, pk.duration[k], 0)
+    rule_index = np.where(agreed, pk.rule_index[k], -1)
+
+    years = np.asarray(e.report_years)
+    g_sq = e.status_quo_rule.annual_rate(values["cpi_rate"], values["defense_growth_rate"])
+    steps = np.maximum(years[None, :] - e.start_year + 1, 0)
+    fallback = e.setting.status_quo * (1.0 + g_sq[:, None]) ** steps
+    known = np.array([e.known_amounts.get(int(y), np.nan) for y in years])
+    fallback = np.where(years[None, :] < e.start_year, known[None, :], fallback)
+
+    agree_year = e.date(out.agree_day).astype("datetime64[Y]").astype(np.int64) + 1970
+    first_year = np.maximum(np.where(agreed, agree_year, e.start_year), e.start_year)
+    path, beyond = contribution_path(
+        np.where(agreed, out.base, e.setting.status_quo),
+        np.nan_to_num(growth),
+        np.maximum(duration, 1),
+        start_year=e.start_year,
+        first_year=first_year,
+        status_quo=0.0,
+        years=years,
+    )
+    lapsed_years = years[None, :] < first_year[:, None]
+    path = np.where(agreed[:, None] & ~lapsed_years & (years[None, :] >= e.start_year), path, fallback)
+
+    end_day = np.where(agreed, out.in_force_day, np.where(outcome == 3, cal.expiry_day, e.hard_stop_day))
+    lapse_months = np.maximum(end_day - cal.expiry_day, 0.0) / DAYS_PER_MONTH
+
+    cols: dict[str, np.ndarray] = {
+        "draw": np.arange(n, dtype=np.int64),  # replaced by the global index in run()
+        "outcome": outcome,
+        "agreement_date": e.date(out.agree_day),
+        "in_force_date": e.date(out.in_force_day),
+        "agreement_round": out.agree_round.astype(np.int64),
+        "lapse_months": lapse_months,
+        "base_bn_krw": np.where(agreed, out.base, np.nan),
+        "package": np.where(agreed, out.package, -1).astype(np.int64),
+        "rule_index": rule_index.astype(np.int64),
+        "duration_years": duration.astype(np.int64),
+        "growth_rate": growth,
+        "u_us": np.where(agreed, out.u_us, np.nan),
+        "u_kr": np.where(agreed, out.u_kr, np.nan),
+        "vetoes": out.vetoes,
+        "ratification_rejections": out.rejections,
+        "high_pressure_after_election": out.high_pressure,
+        "us_pressure_final": out.pressure_final,
+        "solver_converged": out.converged,
+    }
+    for j, y in enumerate(years):
+        cols[f"amount_{y}_bn_krw"] = path[:, j]
+    for j, y in enumerate(years):
+        cols[f"amount_{y}_usd_m"] = path[:, j] * 1000.0 / values["krw_per_usd"]
+    for j, y in enumerate(years):
+        cols[f"beyond_term_{y}"] = agreed & beyond[:, j]
+    cols["total_bn_krw"] = path.sum(axis=1)
+    for name, arr in values.items():
+        cols[f"param_{name}"] = arr
+    cols["noise_talks"] = noise.talks
+    cols["noise_election"] = noise.election
+    for a in range(noise.ratification.shape[1]):
+        cols[f"noise_ratification_{a}"] = noise.ratification[:, a]
+    return cols
+
+
+def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[str, Any]:
+    """JSON-ready summary of a run's per-draw table.
+
+    Probabilities carry their Monte Carlo standard error ``sqrt(p (1 - p) / n)``.
+    """
+    n = columns["outcome"].size
+    outcome = columns["outcome"]
+    qs = (5, 25, 50, 75, 95)
+
+    def prob(mask):
+        p = float(np.mean(mask))
+        return {"p": p, "se": float(np.sqrt(p * (1 - p) / n))}
+
+    years = {}
+    for y in experiment.report_years:
+        a = columns[f"amount_{y}_bn_krw"]
+        usd = columns[f"amount_{y}_usd_m"]
+        years[str(y)] = {
+            "quantiles_bn_krw": {f"q{q:02d}": float(v) for q, v in zip(qs, np.nanpercentile(a, qs), strict=True)},
+            "mean_bn_krw": float(np.nanmean(a)),
+            "median_usd_m": float(np.nanmedian(usd)),
+        }
+    agreed = outcome <= 1
+    dates = columns["agreement_date"][agreed]
+    in_force = columns["in_force_date"][agreed]
+
+    def date_q(d, q):
+        if d.size == 0:
+            return None
+        days = d.astype("datetime64[D]").astype(np.int64)
+        return str(np.datetime64(int(np.percentile(days, q, method="nearest")), "D"))
+
+    durations = columns["duration_years"][agreed]
+    return {
+        "experiment": experiment.name,
+        "draws": n,
+        "solution_concept": experiment.concept,
+        "units": {"amounts": "bn KRW per year", "usd": "USD M per year", "dates": "ISO date"},
+        "years": years,
+        "p_agreement_before_expiry": prob(outcome == 0),
+        "p_lapse": prob(columns["lapse_months"] > 0),
+        "p_no_agreement_by_hard_stop": prob(outcome == 2),
+        "p_no_talks": prob(outcome == 3),
+        "p_veto": prob(columns["vetoes"] > 0),
+        "p_ratification_rejected": prob(columns["ratification_rejections"] > 0),
+        "agreement_date": {f"q{q:02d}": date_q(dates, q) for q in qs},
+        "in_force_date": {f"q{q:02d}": date_q(in_force, q) for q in qs},
+        "median_lapse_months_given_lapse": (
+            float(np.median(columns["lapse_months"][columns["lapse_months"] > 0]))
+            if np.any(columns["lapse_months"] > 0)
+            else None
+        ),
+        "duration_share": {
+            str(int(d)): float(np.mean(durations == d)) for d in np.unique(durations)
+        },
+        "rule_share": {
+            r.name: float(np.mean(columns["rule_index"][agreed] == i))
+            for i, r in enumerate(experiment.setting.packages.rules)
+        },
+        "solver_not_converged": int(np.sum(~columns["solver_converged"])),
+        "outcome_codes": dict(enumerate(OUTCOMES)),
+    }

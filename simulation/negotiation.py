@@ -1,0 +1,396 @@
+"""One SimPy environment negotiating a whole batch of draws.
+
+The talks are a SimPy process stepping through the round calendar; the U.S. election, the old
+SMA's expiry and each cohort's ratification vote are processes of their own. Every process
+acts on arrays of draws: Python loops run over rounds and events, never over draws.
+
+Finding the round an agreement is reached
+-----------------------------------------
+Between events each side's target utility only falls (:func:`models.agents.target_utility`),
+so the zone of agreement only widens: whether it is non-empty is monotone in the round. When a
+segment of rounds opens (talks start, the election, a veto, a failed ratification), each
+draw's first round with a zone is found by vectorized bisection over the segment's rounds
+(``log2`` of the rounds, not one evaluation per round), and the round process then acts only
+on the draws whose round it is. Draws with no zone before the next event sleep until it.
+
+Time is in days since the talks open (the first round). Event order on one day: the election,
+then the round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import simpy
+
+from models.agents import (
+    Side,
+    amount_at_utility,
+    disagreement_value,
+    target_utility,
+    utility,
+)
+from models.bargaining import solve_zone
+from models.pressure import (
+    Setting,
+    kr_side,
+    nash_weight,
+    rejection_probability,
+    round_discount,
+    us_side,
+    veto_floor,
+)
+
+ACTIVE, PENDING, DONE, FAILED, NO_TALKS = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """When things happen, in days since the talks open.
+
+    Parameters
+    ----------
+    round_days : ndarray, shape (n_rounds,)
+        Strictly increasing; the last is at or before the hard stop.
+    expiry_day : float
+        The old SMA expires (lapse costs accrue after).
+    election_day : float or None
+        U.S. election, or None if none falls inside the talks.
+    ratification_lag_days : float
+        From a working-level agreement to the National Assembly's vote.
+    round_interval_days : float
+        Typical spacing of rounds (per-round discount factors).
+    """
+
+    round_days: np.ndarray
+    expiry_day: float
+    election_day: float | None
+    ratification_lag_days: float
+    round_interval_days: float
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The model's own randomness for each draw, drawn up front so a draw can be replayed.
+
+    Attributes
+    ----------
+    talks : ndarray, shape (n_draws,)
+        Uniform; talks open iff below ``talks_probability``.
+    election : ndarray, shape (n_draws,)
+        Uniform; a high-pressure administration iff below ``p_high_pressure``.
+    ratification : ndarray, shape (n_draws, n_attempts)
+        Uniforms for successive ratification votes; a vote fails iff below its P(rejection).
+    """
+
+    talks: np.ndarray
+    election: np.ndarray
+    ratification: np.ndarray
+
+
+@dataclass
+class TraceEvent:
+    """One line of a draw's story."""
+
+    day: float
+    round: int
+    kind: str
+    detail: dict = field(default_factory=dict)
+
+
+@dataclass
+class BatchOutcome:
+    """Raw outcome of a batch, one entry per draw (shape (n_draws,))."""
+
+    status: np.ndarray
+    agree_day: np.ndarray
+    agree_round: np.ndarray
+    in_force_day: np.ndarray
+    base: np.ndarray
+    package: np.ndarray
+    u_us: np.ndarray
+    u_kr: np.ndarray
+    vetoes: np.ndarray
+    rejections: np.ndarray
+    converged: np.ndarray
+    pressure_final: np.ndarray
+    high_pressure: np.ndarray
+    trace: list[TraceEvent]
+
+
+class BatchNegotiation:
+    """The negotiation of ``n_draws`` independent draws in one SimPy environment.
+
+    Parameters
+    ----------
+    setting : Setting
+    calendar : Calendar
+    values : mapping of str to ndarray, shape (n_draws,)
+        Sampled parameters by name (see :mod:`models.parameters`).
+    noise : Noise
+    concept : str
+        Bargaining solution (:data:`models.bargaining.CONCEPTS`).
+    trace : bool
+        Record each round's offers and responses (for replaying a few draws).
+    """
+
+    def __init__(
+        self,
+        setting: Setting,
+        calendar: Calendar,
+        values: Mapping[str, np.ndarray],
+        noise: Noise,
+        *,
+        concept: str,
+        trace: bool = False,
+    ) -> None:
+        self.setting, self.calendar, self.v, self.noise = setting, calendar, values, noise
+        self.concept, self.tracing = concept, trace
+        n = noise.talks.shape[0]
+        self.n = n
+        self.n_rounds = calendar.round_days.size
+        self.pressure = values["us_pressure"].astype(float).copy()
+        self.high_pressure = np.zeros(n, dtype=bool)
+        self.us = us_side(setting, values, self.pressure)
+        self.kr = kr_side(setting, values, self.pressure)
+        # hard limits on the level (bn KRW per year) each side's negotiators may accept
+        self.us_floor = np.full(n, -np.inf)  # set by a presidential veto
+        self.kr_cap = np.full(n, np.inf)  # set by a failed ratification
+        self.status = np.where(noise.talks < values["talks_probability"], ACTIVE, NO_TALKS)
+        self.next_round = np.full(n, self.n_rounds)
+        self.out = BatchOutcome(
+            status=self.status,
+            agree_day=np.full(n, np.nan),
+            agree_round=np.full(n, -1),
+            in_force_day=np.full(n, np.nan),
+            base=np.full(n, np.nan),
+            package=np.full(n, -1),
+            u_us=np.full(n, np.nan),
+            u_kr=np.full(n, np.nan),
+            vetoes=np.zeros(n, dtype=np.int64),
+            rejections=np.zeros(n, dtype=np.int64),
+            converged=np.ones(n, dtype=bool),
+            pressure_final=self.pressure,
+            high_pressure=self.high_pressure,
+            trace=[],
+        )
+        self.env = simpy.Environment()
+        self.election_done = calendar.election_day is None
+
+    # --- processes -------------------------------------------------------------------------
+    def run(self) -> BatchOutcome:
+        """Run every process to the end and return the outcome."""
+        env = self.env
+        if self.calendar.election_day is not None:
+            env.process(self._election())
+        env.process(self._expiry())
+        env.process(self._talks())
+        env.run()
+        self.status[self.status == ACTIVE] = FAILED
+        self.out.pressure_final = self.pressure
+        self.out.high_pressure = self.high_pressure
+        return self.out
+
+    def _talks(self):
+        days = self.calendar.round_days
+        self._screen(np.flatnonzero(self.status == ACTIVE), 0)
+        for r, day in enumerate(days):
+            if day > self.env.now:
+                yield self.env.timeout(day - self.env.now)
+            self._round(r)
+
+    def _election(self):
+        yield self.env.timeout(self.calendar.election_day)
+        high = self.noise.election < self.v["p_high_pressure"]
+        self.high_pressure[:] = high
+        self.pressure = np.where(high, self.v["us_pressure_if_high"], self.v["us_pressure_if_low"])
+        us = us_side(self.setting, self.v, self.pressure)
+        # a new high-pressure administration restarts the U.S. concession clock
+        start = np.where(high, self.env.now, self.us.clock_start_day)
+        self.us = replace(us, clock_start_day=start)
+        self.kr = kr_side(self.setting, self.v, self.pressure)
+        self.us_floor[:] = -np.inf  # a new administration sets its own floor
+        self.election_done = True
+        if self.tracing:
+            for i in range(self.n):
+                self._log(-1, "election", draw=i, high_pressure=bool(high[i]),
+                          pressure=float(self.pressure[i]))
+        active = np.flatnonzero(self.status == ACTIVE)
+        self._screen(active, self._first_round_after(self.env.now, inclusive=True))
+
+    def _expiry(self):
+        if self.calendar.expiry_day > 0:
+            yield self.env.timeout(self.calendar.expiry_day)
+        self._log(-1, "expiry")
+
+    def _ratification(self, draws: np.ndarray):
+        yield self.env.timeout(self.calendar.ratification_lag_days)
+        v = self.v
+        attempt = self.out.rejections[draws]
+        n_attempts = self.noise.ratification.shape[1]
+        u = self.noise.ratification[draws, np.minimum(attempt, n_attempts - 1)]
+        increase = self.out.base[draws] / self.setting.status_quo - 1.0
+        p_reject = rejection_probability(
+            increase, v["assembly_threshold"][draws], v["assembly_rejection_scale"][draws]
+        )
+        rejected = u < p_reject
+        ok = draws[~rejected]
+        self.status[ok] = DONE
+        self.out.in_force_day[ok] = self.env.now
+        bad = draws[rejected]
+        self.out.rejections[bad] += 1
+        exhausted = bad[self.out.rejections[bad] >= n_attempts]
+        self.status[exhausted] = FAILED
+        again = bad[self.out.rejections[bad] < n_attempts]
+        if self.tracing:
+            for j, i in enumerate(draws):
+                self._log(-1, "ratification", draw=int(i), approved=not bool(rejected[j]),
+                          increase_pct=100 * float(increase[j]), p_reject=float(p_reject[j]))
+        if again.size:
+            # Korea's negotiators may not exceed what the Assembly would pass
+            cap = self.setting.status_quo * (1.0 + v["assembly_threshold"][again])
+            self.kr_cap[again] = np.minimum(self.kr_cap[again], cap)
+            self._clear_agreement(again)
+            self.status[again] = ACTIVE
+            self._screen(again, self._first_round_after(self.env.now, inclusive=False))
+
+    # --- one round -------------------------------------------------------------------------
+    def _round(self, r: int) -> None:
+        day = float(self.calendar.round_days[r])
+        if self.tracing:
+            self._trace_offers(r, day)
+        draws = np.flatnonzero((self.status == ACTIVE) & (self.next_round == r))
+        self.next_round[draws] = self.n_rounds
+        if draws.size == 0:
+            return
+        us, kr = self.us.take(draws), self.kr.take(draws)
+        days = np.full(draws.size, day)
+        exp = self.calendar.expiry_day
+        lo, hi = self._zone(draws, us, kr, days)
+        us_first = np.full(draws.size, r % 2 == 0)
+        deal = solve_zone(
+            us, kr, lo, hi,
+            disagreement_value(us, days, exp), disagreement_value(kr, days, exp),
+            concept=self.concept,
+            alpha=nash_weight(us, kr),
+            delta_us=round_discount(us, self.calendar.round_interval_days),
+            delta_kr=round_discount(kr, self.calendar.round_interval_days),
+            us_first=us_first,
+            rounds_left=self.n_rounds - r,
+        )
+        o = self.out
+        o.agree_day[draws], o.agree_round[draws] = day, r
+        o.base[draws], o.package[draws] = deal.base, deal.package
+        o.u_us[draws], o.u_kr[draws], o.converged[draws] = deal.u_us, deal.u_kr, deal.converged
+
+        # the U.S. president reviews the working-level deal
+        level = deal.base * np.take_along_axis(us.level_factor, deal.package[:, None], 1)[:, 0]
+        floor = veto_floor(
+            us,
+            self.pressure[draws],
+            strength=self.v["veto_strength"][draws],
+            threshold=self.v["veto_pressure_threshold"][draws],
+        )
+        vetoed = level < floor
+        if self.tracing:
+            for j, i in enumerate(draws):
+                self._log(r, "agreement", draw=int(i), base=float(deal.base[j]),
+                          package=int(deal.package[j]), u_us=float(deal.u_us[j]),
+                          u_kr=float(deal.u_kr[j]))
+                if vetoed[j]:
+                    self._log(r, "veto", draw=int(i), floor_level=float(floor[j]))
+        if vetoed.any():
+            bad = draws[vetoed]
+            o.vetoes[bad] += 1
+            self.us_floor[bad] = np.maximum(self.us_floor[bad], floor[vetoed])
+            self._clear_agreement(bad)
+            self._screen(bad, r + 1)
+        good = draws[~vetoed]
+        if good.size:
+            self.status[good] = PENDING
+            self.env.process(self._ratification(good))
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _segment_end(self) -> int:
+        """Exclusive round index where the current segment ends (the next global event)."""
+        if self.election_done:
+            return self.n_rounds
+        return self._first_round_after(self.calendar.election_day, inclusive=True)
+
+    def _first_round_after(self, day: float, *, inclusive: bool) -> int:
+        side = "left" if inclusive else "right"
+        return int(np.searchsorted(self.calendar.round_days, day, side=side))
+
+    def _zone_exists(self, draws: np.ndarray, rounds: np.ndarray) -> np.ndarray:
+        """Whether draw ``draws[j]`` has a non-empty zone at round ``rounds[j]``."""
+        us, kr = self.us.take(draws), self.kr.take(draws)
+        lo, hi = self._zone(draws, us, kr, self.calendar.round_days[rounds])
+        return (lo <= hi).any(axis=1)
+
+    def _zone(self, draws: np.ndarray, us: Side, kr: Side, days: np.ndarray):
+        """Zone of agreement per package, bn KRW, each shape (len(draws), K).
+
+        Each side accepts what meets its target utility, within the hard limits a veto or a
+        failed ratification put on its negotiators.
+        """
+        exp = self.calendar.expiry_day
+        lo = amount_at_utility(us, target_utility(us, days, exp))
+        hi = amount_at_utility(kr, target_utility(kr, days, exp))
+        lo = np.maximum(lo, self.us_floor[draws][:, None] / us.level_factor)
+        hi = np.minimum(hi, self.kr_cap[draws][:, None] / kr.level_factor)
+        return lo, hi
+
+    def _screen(self, draws: np.ndarray, r_from: int) -> None:
+        """Set ``next_round`` of ``draws`` to their first round with a zone in the segment."""
+        r_to = self._segment_end()
+        self.next_round[draws] = self.n_rounds
+        if draws.size == 0 or r_from >= r_to:
+            return
+        last = np.full(draws.size, r_to - 1)
+        reach = self._zone_exists(draws, last)
+        cand = draws[reach]
+        lo = np.full(cand.size, r_from)
+        hi = np.full(cand.size, r_to - 1)
+        while True:
+            open_ = lo < hi
+            if not open_.any():
+                break
+            j = np.flatnonzero(open_)
+            mid = (lo[j] + hi[j]) // 2
+            has = self._zone_exists(cand[j], mid)
+            hi[j] = np.where(has, mid, hi[j])
+            lo[j] = np.where(has, lo[j], mid + 1)
+        self.next_round[cand] = lo
+
+    def _clear_agreement(self, draws: np.ndarray) -> None:
+        o = self.out
+        o.agree_day[draws], o.agree_round[draws] = np.nan, -1
+        o.base[draws], o.package[draws] = np.nan, -1
+        o.u_us[draws], o.u_kr[draws] = np.nan, np.nan
+
+    def _trace_offers(self, r: int, day: float) -> None:
+        """Each active draw's offers this round and the other side's answers."""
+        draws = np.flatnonzero(self.status == ACTIVE)
+        if draws.size == 0:
+            return
+        us, kr = self.us.take(draws), self.kr.take(draws)
+        days = np.full(draws.size, day)
+        exp = self.calendar.expiry_day
+        t_us, t_kr = target_utility(us, days, exp), target_utility(kr, days, exp)
+        k_us = np.argmax(us.discrete_value, axis=1)
+        k_kr = np.argmax(kr.discrete_value, axis=1)
+        b_us = amount_at_utility(us, t_us, k_us)
+        b_kr = amount_at_utility(kr, t_kr, k_kr)
+        kr_accepts = utility(kr, b_us, k_us) >= t_kr
+        us_accepts = utility(us, b_kr, k_kr) >= t_us
+        for j, i in enumerate(draws):
+            self._log(r, "round", draw=int(i), us_offer=float(b_us[j]), us_package=int(k_us[j]),
+                      kr_offer=float(b_kr[j]), kr_package=int(k_kr[j]),
+                      kr_accepts=bool(kr_accepts[j]), us_accepts=bool(us_accepts[j]),
+                      us_target=float(t_us[j]), kr_target=float(t_kr[j]))
+
+    def _log(self, r: int, kind: str, **detail) -> None:
+        if self.tracing:
+            self.out.trace.append(TraceEvent(float(self.env.now), r, kind, detail))

@@ -1,0 +1,139 @@
+"""Uncertain parameters as data, sampled in the unit cube by a design.
+
+Each uncertain parameter is a frozen :mod:`scipy.stats` distribution or a categorical choice.
+A design (plain Monte Carlo, Latin hypercube or scrambled Sobol, via :mod:`scipy.stats.qmc`)
+fills the unit cube with one column per uncertain parameter; each column is mapped through the
+parameter's inverse CDF. Constants are broadcast. The model's own randomness (whether talks
+open, the election outcome, ratification votes) is drawn after the design from the same
+generator, so one batch is replayed exactly by its seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy.stats import qmc
+
+from simulation.negotiation import Noise
+
+Design = Literal["montecarlo", "lhs", "sobol"]
+DESIGNS: tuple[str, ...] = ("montecarlo", "lhs", "sobol")
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """How one named parameter is drawn.
+
+    Exactly one of ``value``, ``distribution`` and ``choices`` is set.
+
+    Attributes
+    ----------
+    name : str
+    value : float, optional
+        A constant.
+    distribution : scipy.stats frozen distribution, optional
+    choices, weights : tuple of float, optional
+        A categorical choice; ``weights`` sum to 1.
+    """
+
+    name: str
+    value: float | None = None
+    distribution: Any = None
+    choices: tuple[float, ...] | None = None
+    weights: tuple[float, ...] | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the parameter takes a column of the design."""
+        return self.value is None
+
+    def from_unit(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms ``u``, shape (n,), to parameter values, shape (n,)."""
+        if self.value is not None:
+            return np.full(u.shape, float(self.value))
+        if self.distribution is not None:
+            return np.asarray(self.distribution.ppf(u), dtype=float)
+        edges = np.cumsum(self.weights)
+        idx = np.minimum(np.searchsorted(edges, u, side="right"), len(self.choices) - 1)
+        return np.asarray(self.choices, dtype=float)[idx]
+
+    def central(self) -> float:
+        """Central value: the constant, the median, or the most likely choice."""
+        if self.value is not None:
+            return float(self.value)
+        if self.distribution is not None:
+            return float(self.distribution.median())
+        return float(self.choices[int(np.argmax(self.weights))])
+
+
+def unit_design(n: int, d: int, design: Design, *, rng: np.random.Generator) -> np.ndarray:
+    """Points in the unit cube.
+
+    Parameters
+    ----------
+    n : int
+        Number of points.
+    d : int
+        Dimensions (uncertain parameters).
+    design : {"montecarlo", "lhs", "sobol"}
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (n, d)
+        In [0, 1).
+    """
+    if d == 0:
+        return np.empty((n, 0))
+    if design == "montecarlo":
+        return rng.random((n, d))
+    if design == "lhs":
+        return qmc.LatinHypercube(d, rng=rng).random(n)
+    if design == "sobol":
+        m = max(int(np.ceil(np.log2(max(n, 1)))), 0)
+        # a full base-2 block keeps the balance properties; extra points are dropped
+        return qmc.Sobol(d, scramble=True, rng=rng).random_base2(m)[:n]
+    msg = f"unknown design {design!r}; choose one of {', '.join(DESIGNS)}"
+    raise ValueError(msg)
+
+
+def sample(
+    specs: Sequence[ParameterSpec],
+    n: int,
+    *,
+    design: Design,
+    n_attempts: int,
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], Noise]:
+    """Draw ``n`` parameter sets and the model's own noise.
+
+    Parameters
+    ----------
+    specs : sequence of ParameterSpec
+    n : int
+        Draws.
+    design : {"montecarlo", "lhs", "sobol"}
+    n_attempts : int
+        Ratification votes allowed per draw.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    values : dict of str to ndarray, shape (n,)
+    noise : Noise
+    """
+    uncertain = [s for s in specs if s.uncertain]
+    cube = unit_design(n, len(uncertain), design, rng=rng)
+    values = {}
+    col = 0
+    for s in specs:
+        if s.uncertain:
+            values[s.name] = s.from_unit(cube[:, col])
+            col += 1
+        else:
+            values[s.name] = np.full(n, float(s.value))
+    u = rng.random((n, 2 + n_attempts))
+    return values, Noise(talks=u[:, 0], election=u[:, 1], ratification=u[:, 2:])

@@ -250,7 +250,7 @@ def outcome_columns(
 
     agree_year = e.date(out.agree_day).astype("datetime64[Y]").astype(np.int64) + 1970
     first_year = np.maximum(np.where(agreed, agree_year, e.start_year), e.start_year)
-    path, beyond = contribution_path(
+    path, _ = contribution_path(
         np.where(agreed, out.base, e.setting.status_quo),
         np.nan_to_num(growth),
         np.maximum(duration, 1),
@@ -287,10 +287,8 @@ def outcome_columns(
     }
     for j, y in enumerate(years):
         cols[f"amount_{y}_bn_krw"] = path[:, j]
-    for j, y in enumerate(years):
-        cols[f"amount_{y}_usd_m"] = path[:, j] * 1000.0 / values["krw_per_usd"]
-    for j, y in enumerate(years):
-        cols[f"beyond_term_{y}"] = agreed & beyond[:, j]
+    # the last year of the agreed term; later years continue frozen (the stated assumption)
+    cols["term_end_year"] = np.where(agreed, e.start_year + duration - 1, -1).astype(np.int64)
     cols["total_bn_krw"] = path.sum(axis=1)
     for name, arr in values.items():
         cols[f"param_{name}"] = arr
@@ -317,7 +315,7 @@ def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[st
     years = {}
     for y in experiment.report_years:
         a = columns[f"amount_{y}_bn_krw"]
-        usd = columns[f"amount_{y}_usd_m"]
+        usd = a * 1000.0 / columns["param_krw_per_usd"]
         years[str(y)] = {
             "quantiles_bn_krw": {f"q{q:02d}": float(v) for q, v in zip(qs, np.nanpercentile(a, qs), strict=True)},
             "mean_bn_krw": float(np.nanmean(a)),

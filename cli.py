@@ -1,0 +1,278 @@
+"""The ``smasim`` command line: thin wrappers over :mod:`experiments.runner`.
+
+Every command takes a config (a TOML path or a bundled name; the default config when omitted),
+makes one library call and prints the result. Bad input ends with one line naming the field on
+stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from experiments.config import DEFAULT_CONFIG, ConfigError, bundled_configs, load_config
+from experiments.store import StoreError
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Simulate the Korea-U.S. SMA negotiations: who pays what for USFK from 2026 on.",
+    no_args_is_help=True,
+)
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+ConfigArg = Annotated[
+    str | None,
+    typer.Argument(help=f"Config TOML path or bundled name (default: {DEFAULT_CONFIG})."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+
+
+class BadInput(Exception):
+    """A one-line input error (exit code 2)."""
+
+
+def _positive(name: str, value: int | None) -> None:
+    if value is not None and value < 1:
+        raise BadInput(f"{name}: must be a positive integer, got {value}")
+
+
+@app.command()
+def run(
+    config: ConfigArg = None,
+    draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default: config's).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed (default: config's).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes; results do not depend on it.")] = 1,
+    out: Annotated[Path | None, typer.Option(help="Result folder (default: runs/NAME-TIME).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a config's Monte Carlo experiment and summarise the contribution path."""
+    from experiments.runner import run_experiment
+
+    _positive("--draws", draws)
+    _positive("--workers", workers)
+    if seed is not None and seed < 0:
+        raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
+    cfg = load_config(config)  # validate before anything is created
+    n = cfg.experiment.draws if draws is None else draws
+    if out is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{cfg.experiment.name}-{stamp}"
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"--out: {out} already exists and is not empty")
+    with _progress(n, quiet=as_json) as advance:
+        result, _ = run_experiment(
+            config, draws=draws, seed=seed, workers=workers, out=out, progress=advance
+        )
+    if as_json:
+        print(json.dumps({"result_folder": str(out), **result.summary}, indent=2))
+        return
+    _print_summary(result.summary, result.experiment.setting.status_quo)
+    rate = result.draws / max(result.elapsed_s, 1e-9)
+    out_console.print(f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
+                      f"{workers} worker{'s' if workers > 1 else ''}); results in {out}")
+
+
+@app.command()
+def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:
+    """Solve one bargaining problem at the central parameter values, by every concept."""
+    from experiments.runner import solve_central
+
+    solutions, experiment = solve_central(config)
+    if as_json:
+        print(json.dumps([s.__dict__ for s in solutions], indent=2))
+        return
+    table = Table(title=f"{experiment.name}: central bargaining problem when talks open "
+                  f"(status quo {experiment.setting.status_quo:,.1f} bn KRW/yr)")
+    for col in ("concept", "first year (bn KRW)", "change (%)", "package", "u US", "u KR"):
+        left = col in ("concept", "package")
+        table.add_column(col, justify="left" if left else "right", no_wrap=left)
+    for s in solutions:
+        table.add_row(s.concept, f"{s.base_bn_krw:,.1f}", f"{s.increase_pct:+.1f}", s.package,
+                      f"{s.u_us:.3f}", f"{s.u_kr:.3f}")
+    out_console.print(table)
+
+
+@app.command()
+def trace(
+    config: ConfigArg = None,
+    draw: Annotated[int, typer.Option(help="Row of the run's per-draw table.")] = 0,
+    draws: Annotated[int | None, typer.Option(help="The run's draws, if not the config's.")] = None,
+    seed: Annotated[int | None, typer.Option(help="The run's seed, if not the config's.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replay one draw of a run alone and print its round-by-round story."""
+    from experiments.runner import trace_draw
+
+    _positive("--draws", draws)
+    if draw < 0:
+        raise BadInput(f"--draw: must be a non-negative integer, got {draw}")
+    t = trace_draw(config, draw=draw, draws=draws, seed=seed)
+    exp = t.experiment
+    if as_json:
+        events = [{"date": str(exp.date([e.day])[0]), "round": e.round, "kind": e.kind,
+                   **{k: v for k, v in e.detail.items() if k != "draw"}} for e in t.events]
+        print(json.dumps({"draw": draw, "events": events,
+                          "outcome": {k: _plain(v) for k, v in t.outcome.items()}}, indent=2))
+        return
+    pk = exp.setting.packages
+    out_console.print(f"[bold]{exp.name}[/bold], draw {draw}: status quo "
+                      f"{exp.setting.status_quo:,.1f} bn KRW/yr")
+    for e in t.events:
+        date = exp.date([e.day])[0]
+        d = e.detail
+        if e.kind == "round":
+            out_console.print(
+                f"{date}  round {e.round + 1:>2}  U.S. asks {d['us_offer']:,.1f} "
+                f"({pk.label(d['us_package'])}), Korea offers {d['kr_offer']:,.1f} "
+                f"({pk.label(d['kr_package'])}) bn KRW; targets U.S. {d['us_target']:.2f} / "
+                f"KR {d['kr_target']:.2f}; {'Korea accepts' if d['kr_accepts'] else 'rejected'}"
+                f"{', U.S. accepts' if d['us_accepts'] else ''}"
+            )
+        elif e.kind == "agreement":
+            out_console.print(f"{date}  round {e.round + 1:>2}  [bold]working-level agreement[/bold]: "
+                              f"{d['base']:,.1f} bn KRW, {pk.label(d['package'])} "
+                              f"(u U.S. {d['u_us']:.3f}, u KR {d['u_kr']:.3f})")
+        elif e.kind == "veto":
+            out_console.print(f"{date}  [bold]U.S. president vetoes[/bold] (floor level "
+                              f"{d['floor_level']:,.1f} bn KRW/yr); talks go on")
+        elif e.kind == "ratification":
+            verdict = "ratifies" if d["approved"] else "[bold]refuses[/bold]"
+            out_console.print(f"{date}  National Assembly {verdict} ({d['increase_pct']:+.1f}% "
+                              f"first year, P(refusal) {d['p_reject']:.0%})")
+        elif e.kind == "election":
+            kind = "high-pressure" if d["high_pressure"] else "low-pressure"
+            out_console.print(f"{date}  U.S. election: {kind} administration "
+                              f"(pressure {d['pressure']:.2f})")
+        elif e.kind == "expiry":
+            out_console.print(f"{date}  the old SMA expires")
+    o = t.outcome
+    labels = {0: "agreed before expiry", 1: "agreed after a lapse", 2: "no agreement", 3: "no talks"}
+    out_console.print(f"outcome: {labels[int(o['outcome'])]}; lapse {o['lapse_months']:.1f} months")
+    years = exp.report_years
+    out_console.print("path (bn KRW): " + ", ".join(
+        f"{y} {o[f'amount_{y}_bn_krw']:,.1f}" for y in years))
+
+
+@app.command()
+def validate(config: Annotated[str, typer.Argument(help="Config TOML path or bundled name.")]) -> None:
+    """Check a config and print what it sets up."""
+    from experiments.config import build_experiment
+
+    cfg = load_config(config)
+    exp = build_experiment(cfg)
+    uncertain = sum(s.uncertain for s in exp.specs)
+    out_console.print(
+        f"{config}: valid. {cfg.experiment.name}: {exp.setting.packages.size} packages, "
+        f"{exp.calendar.round_days.size} rounds from {exp.talks_open}, {uncertain} uncertain "
+        f"parameters, {cfg.experiment.draws:,} draws, solution {cfg.experiment.solution}"
+    )
+
+
+@app.command()
+def configs(as_json: JsonOpt = False) -> None:
+    """List the bundled configs."""
+    found = bundled_configs()
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    table = Table(title="bundled configs")
+    table.add_column("name")
+    table.add_column("description")
+    for name, desc in found.items():
+        table.add_row(name + (" (default)" if name == DEFAULT_CONFIG else ""), desc)
+    out_console.print(table)
+
+
+def _print_summary(summary: dict[str, Any], status_quo: float) -> None:
+    table = Table(title=f"{summary['experiment']}: contribution by year, bn KRW "
+                  f"({summary['draws']:,} draws; status quo {status_quo:,.1f} bn KRW/yr)")
+    table.add_column("year")
+    for q in ("5%", "25%", "50%", "75%", "95%"):
+        table.add_column(q, justify="right")
+    table.add_column("median USD M", justify="right")
+    for year, v in summary["years"].items():
+        qs = v["quantiles_bn_krw"]
+        table.add_row(year, *(f"{qs[k]:,.1f}" for k in ("q05", "q25", "q50", "q75", "q95")),
+                      f"{v['median_usd_m']:,.0f}")
+    out_console.print(table)
+
+    def pct(key):
+        p = summary[key]
+        return f"{100 * p['p']:.1f}% (± {100 * p['se']:.1f})"
+
+    out_console.print(f"P(agreement in force before expiry): {pct('p_agreement_before_expiry')}")
+    out_console.print(f"P(lapse):                            {pct('p_lapse')}")
+    out_console.print(f"P(no agreement by hard stop):        {pct('p_no_agreement_by_hard_stop')}")
+    out_console.print(f"median agreement date:               {summary['agreement_date']['q50']}")
+
+
+class _progress:
+    """A rich progress bar over draws on stderr (silent for --json or a non-terminal)."""
+
+    def __init__(self, total: int, *, quiet: bool) -> None:
+        self.total = total
+        self.enabled = not quiet and err_console.is_terminal
+        self.bar = Progress(
+            TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("draws"),
+            TimeRemainingColumn(), console=err_console, transient=True,
+        )
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        self.bar.start()
+        task = self.bar.add_task("run", total=self.total)
+        return lambda n: self.bar.advance(task, n)
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+
+def _plain(v: Any) -> Any:
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app, turning every input error into one line and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except (ConfigError, StoreError, BadInput, ValueError) as exc:
+        err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
+        return 2
+    except (typer.Abort, KeyboardInterrupt):
+        err_console.print("interrupted: no result folder was written", markup=False)
+        return 130
+    except typer.Exit as exc:
+        return exc.exit_code
+    except Exception as exc:
+        # usage errors of Typer's command-line parser (Click's ClickException family)
+        code = getattr(exc, "exit_code", None)
+        if code is None or not hasattr(exc, "format_message"):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        err_console.print(f"error: {where}{exc.format_message()}", markup=False, soft_wrap=True)
+        return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

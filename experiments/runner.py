@@ -1,0 +1,183 @@
+"""The documented Python functions behind each CLI command.
+
+Each works from a notebook as well as from ``smasim``::
+
+    from experiments.runner import run_experiment
+    result, config = run_experiment("sma12_may2024", draws=20_000, seed=1)
+    result.summary["years"]["2026"]
+    result.to_pandas()          # per-draw table (needs pandas)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.config import Config, build_experiment, load_config, resolved_dict
+from experiments.store import write_run
+from models.agents import amount_at_utility, utility
+from models.bargaining import CONCEPTS, solve_zone
+from models.pressure import kr_side, nash_weight, round_discount, us_side
+from simulation.montecarlo import (
+    Experiment,
+    RunResult,
+    batch_rng,
+    batch_sizes,
+    negotiate,
+    outcome_columns,
+    run,
+)
+from simulation.negotiation import Noise, TraceEvent
+from simulation.sampling import sample
+
+
+def run_experiment(
+    source: str | Path | None = None,
+    *,
+    draws: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[RunResult, Config]:
+    """Run a config's Monte Carlo experiment, optionally writing a result folder.
+
+    Parameters
+    ----------
+    source : path or str, optional
+        Config file or bundled config name; the default config when omitted.
+    draws, seed : int, optional
+        Override the config's ``experiment.draws`` / ``experiment.seed``.
+    workers : int
+        Processes; the result is the same for any value.
+    out : path, optional
+        Result folder to write (atomically); nothing is written when omitted.
+    progress : callable, optional
+        Called with the number of draws finished after each batch.
+
+    Returns
+    -------
+    result : RunResult
+    config : Config
+    """
+    cfg = load_config(source)
+    experiment = build_experiment(cfg)
+    n = cfg.experiment.draws if draws is None else draws
+    s = cfg.experiment.seed if seed is None else seed
+    result = run(experiment, draws=n, seed=s, workers=workers, progress=progress)
+    if out is not None:
+        resolved = resolved_dict(cfg)
+        resolved["experiment"]["draws"], resolved["experiment"]["seed"] = n, s
+        write_run(result, out, config=resolved)
+    return result, cfg
+
+
+@dataclass(frozen=True)
+class ConceptSolution:
+    """One solution concept's answer to the central bargaining problem."""
+
+    concept: str
+    base_bn_krw: float
+    package: str
+    u_us: float
+    u_kr: float
+    increase_pct: float
+
+
+def solve_central(source: str | Path | None = None) -> tuple[list[ConceptSolution], Experiment]:
+    """Solve the static bargaining problem at the central parameter values.
+
+    The central value of each parameter is its constant, median or most likely choice. The
+    problem is the set of packages both sides prefer to disagreement when talks open
+    (targets equal to the disagreement values), solved by every solution concept.
+
+    Returns
+    -------
+    solutions : list of ConceptSolution
+    experiment : Experiment
+    """
+    experiment = build_experiment(load_config(source))
+    values = {s.name: np.array([s.central()]) for s in experiment.specs}
+    pressure = values["us_pressure"]
+    us, kr = us_side(experiment.setting, values, pressure), kr_side(experiment.setting, values, pressure)
+    zero = np.zeros(1)
+    lo, hi = amount_at_utility(us, zero), amount_at_utility(kr, zero)
+    out = []
+    for concept in CONCEPTS:
+        deal = solve_zone(
+            us, kr, lo, hi, zero, zero,
+            concept=concept,
+            alpha=nash_weight(us, kr),
+            delta_us=round_discount(us, experiment.calendar.round_interval_days),
+            delta_kr=round_discount(kr, experiment.calendar.round_interval_days),
+            us_first=np.array([True]),
+            rounds_left=experiment.calendar.round_days.size,
+        )
+        k = int(deal.package[0])
+        base = float(deal.base[0])
+        out.append(
+            ConceptSolution(
+                concept=concept,
+                base_bn_krw=base,
+                package=experiment.setting.packages.label(k) if k >= 0 else "none",
+                u_us=float(deal.u_us[0]),
+                u_kr=float(deal.u_kr[0]),
+                increase_pct=100.0 * (base / experiment.setting.status_quo - 1.0),
+            )
+        )
+    return out, experiment
+
+
+@dataclass(frozen=True)
+class DrawTrace:
+    """The story of one draw, replayed alone."""
+
+    experiment: Experiment
+    draw: int
+    events: list[TraceEvent]
+    outcome: dict[str, Any]
+
+
+def trace_draw(
+    source: str | Path | None = None,
+    *,
+    draw: int,
+    draws: int | None = None,
+    seed: int | None = None,
+) -> DrawTrace:
+    """Replay draw ``draw`` of a run alone and record its round-by-round story.
+
+    The draw's parameters and noise are regenerated from its batch's seed, then the draw is
+    negotiated on its own with tracing on; its outcome equals the one in the run's table.
+
+    Parameters
+    ----------
+    source : path or str, optional
+        The run's config.
+    draw : int
+        Row of the run's per-draw table.
+    draws, seed : int, optional
+        The run's draw count and seed, if they overrode the config's.
+    """
+    cfg = load_config(source)
+    experiment = build_experiment(cfg)
+    s = cfg.experiment.seed if seed is None else seed
+    n = cfg.experiment.draws if draws is None else draws
+    if not 0 <= draw < n:
+        raise ValueError(f"draw: {draw} is not a row of a run of {n} draws")
+    batch, row = divmod(draw, experiment.batch_size)
+    size = batch_sizes(n, experiment.batch_size)[batch]
+    values, noise = sample(
+        experiment.specs, size, design=experiment.design,
+        n_attempts=experiment.ratification_attempts, rng=batch_rng(s, batch),
+    )
+    one = {k: v[row : row + 1] for k, v in values.items()}
+    noise1 = Noise(noise.talks[row : row + 1], noise.election[row : row + 1],
+                   noise.ratification[row : row + 1])
+    outcome = negotiate(experiment, one, noise1, trace=True)
+    cols = outcome_columns(experiment, one, noise1, outcome)
+    return DrawTrace(experiment, draw, outcome.trace, {k: v[0] for k, v in cols.items()})

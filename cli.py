@@ -50,10 +50,16 @@ def _positive(name: str, value: int | None) -> None:
 @app.command()
 def run(
     config: ConfigArg = None,
-    draws: Annotated[int | None, typer.Option(help="Monte Carlo draws (default: config's).")] = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: config's).")
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Root seed (default: config's).")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes; results do not depend on it.")] = 1,
-    out: Annotated[Path | None, typer.Option(help="Result folder (default: runs/NAME-TIME).")] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; results do not depend on it.")
+    ] = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Result folder (default: runs/NAME-TIME).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
@@ -79,8 +85,10 @@ def run(
         return
     _print_summary(result.summary, result.experiment.setting.status_quo)
     rate = result.draws / max(result.elapsed_s, 1e-9)
-    out_console.print(f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
-                      f"{workers} worker{'s' if workers > 1 else ''}); results in {out}")
+    out_console.print(
+        f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
+        f"{workers} worker{'s' if workers > 1 else ''}); results in {out}"
+    )
 
 
 @app.command()
@@ -92,14 +100,22 @@ def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print(json.dumps([s.__dict__ for s in solutions], indent=2))
         return
-    table = Table(title=f"{experiment.name}: central bargaining problem when talks open "
-                  f"(status quo {experiment.setting.status_quo:,.1f} bn KRW/yr)")
+    table = Table(
+        title=f"{experiment.name}: central bargaining problem when talks open "
+        f"(status quo {experiment.setting.status_quo:,.1f} bn KRW/yr)"
+    )
     for col in ("concept", "first year (bn KRW)", "change (%)", "package", "u US", "u KR"):
         left = col in ("concept", "package")
         table.add_column(col, justify="left" if left else "right", no_wrap=left)
     for s in solutions:
-        table.add_row(s.concept, f"{s.base_bn_krw:,.1f}", f"{s.increase_pct:+.1f}", s.package,
-                      f"{s.u_us:.3f}", f"{s.u_kr:.3f}")
+        table.add_row(
+            s.concept,
+            f"{s.base_bn_krw:,.1f}",
+            f"{s.increase_pct:+.1f}",
+            s.package,
+            f"{s.u_us:.3f}",
+            f"{s.u_kr:.3f}",
+        )
     out_console.print(table)
 
 
@@ -120,14 +136,30 @@ def trace(
     t = trace_draw(config, draw=draw, draws=draws, seed=seed)
     exp = t.experiment
     if as_json:
-        events = [{"date": str(exp.date([e.day])[0]), "round": e.round, "kind": e.kind,
-                   **{k: v for k, v in e.detail.items() if k != "draw"}} for e in t.events]
-        print(json.dumps({"draw": draw, "events": events,
-                          "outcome": {k: _plain(v) for k, v in t.outcome.items()}}, indent=2))
+        events = [
+            {
+                "date": str(exp.date([e.day])[0]),
+                "round": e.round,
+                "kind": e.kind,
+                **{k: v for k, v in e.detail.items() if k != "draw"},
+            }
+            for e in t.events
+        ]
+        print(
+            json.dumps(
+                {
+                    "draw": draw,
+                    "events": events,
+                    "outcome": {k: _plain(v) for k, v in t.outcome.items()},
+                },
+                indent=2,
+            )
+        )
         return
     pk = exp.setting.packages
-    out_console.print(f"[bold]{exp.name}[/bold], draw {draw}: status quo "
-                      f"{exp.setting.status_quo:,.1f} bn KRW/yr")
+    out_console.print(
+        f"[bold]{exp.name}[/bold], draw {draw}: status quo {exp.setting.status_quo:,.1f} bn KRW/yr"
+    )
     for e in t.events:
         date = exp.date([e.day])[0]
         d = e.detail
@@ -140,32 +172,47 @@ def trace(
                 f"{', U.S. accepts' if d['us_accepts'] else ''}"
             )
         elif e.kind == "agreement":
-            out_console.print(f"{date}  round {e.round + 1:>2}  [bold]working-level agreement[/bold]: "
-                              f"{d['base']:,.1f} bn KRW, {pk.label(d['package'])} "
-                              f"(u U.S. {d['u_us']:.3f}, u KR {d['u_kr']:.3f})")
+            out_console.print(
+                f"{date}  round {e.round + 1:>2}  [bold]working-level agreement[/bold]: "
+                f"{d['base']:,.1f} bn KRW, {pk.label(d['package'])} "
+                f"(u U.S. {d['u_us']:.3f}, u KR {d['u_kr']:.3f})"
+            )
         elif e.kind == "veto":
-            out_console.print(f"{date}  [bold]U.S. president vetoes[/bold] (floor level "
-                              f"{d['floor_level']:,.1f} bn KRW/yr); talks go on")
+            out_console.print(
+                f"{date}  [bold]U.S. president vetoes[/bold] (floor level "
+                f"{d['floor_level']:,.1f} bn KRW/yr); talks go on"
+            )
         elif e.kind == "ratification":
             verdict = "ratifies" if d["approved"] else "[bold]refuses[/bold]"
-            out_console.print(f"{date}  National Assembly {verdict} ({d['increase_pct']:+.1f}% "
-                              f"first year, P(refusal) {d['p_reject']:.0%})")
+            out_console.print(
+                f"{date}  National Assembly {verdict} ({d['increase_pct']:+.1f}% "
+                f"first year, P(refusal) {d['p_reject']:.0%})"
+            )
         elif e.kind == "election":
             kind = "high-pressure" if d["high_pressure"] else "low-pressure"
-            out_console.print(f"{date}  U.S. election: {kind} administration "
-                              f"(pressure {d['pressure']:.2f})")
+            out_console.print(
+                f"{date}  U.S. election: {kind} administration (pressure {d['pressure']:.2f})"
+            )
         elif e.kind == "expiry":
             out_console.print(f"{date}  the old SMA expires")
     o = t.outcome
-    labels = {0: "agreed before expiry", 1: "agreed after a lapse", 2: "no agreement", 3: "no talks"}
+    labels = {
+        0: "agreed before expiry",
+        1: "agreed after a lapse",
+        2: "no agreement",
+        3: "no talks",
+    }
     out_console.print(f"outcome: {labels[int(o['outcome'])]}; lapse {o['lapse_months']:.1f} months")
     years = exp.report_years
-    out_console.print("path (bn KRW): " + ", ".join(
-        f"{y} {o[f'amount_{y}_bn_krw']:,.1f}" for y in years))
+    out_console.print(
+        "path (bn KRW): " + ", ".join(f"{y} {o[f'amount_{y}_bn_krw']:,.1f}" for y in years)
+    )
 
 
 @app.command()
-def validate(config: Annotated[str, typer.Argument(help="Config TOML path or bundled name.")]) -> None:
+def validate(
+    config: Annotated[str, typer.Argument(help="Config TOML path or bundled name.")],
+) -> None:
     """Check a config and print what it sets up."""
     from experiments.config import build_experiment
 
@@ -195,16 +242,21 @@ def configs(as_json: JsonOpt = False) -> None:
 
 
 def _print_summary(summary: dict[str, Any], status_quo: float) -> None:
-    table = Table(title=f"{summary['experiment']}: contribution by year, bn KRW "
-                  f"({summary['draws']:,} draws; status quo {status_quo:,.1f} bn KRW/yr)")
+    table = Table(
+        title=f"{summary['experiment']}: contribution by year, bn KRW "
+        f"({summary['draws']:,} draws; status quo {status_quo:,.1f} bn KRW/yr)"
+    )
     table.add_column("year")
     for q in ("5%", "25%", "50%", "75%", "95%"):
         table.add_column(q, justify="right")
     table.add_column("median USD M", justify="right")
     for year, v in summary["years"].items():
         qs = v["quantiles_bn_krw"]
-        table.add_row(year, *(f"{qs[k]:,.1f}" for k in ("q05", "q25", "q50", "q75", "q95")),
-                      f"{v['median_usd_m']:,.0f}")
+        table.add_row(
+            year,
+            *(f"{qs[k]:,.1f}" for k in ("q05", "q25", "q50", "q75", "q95")),
+            f"{v['median_usd_m']:,.0f}",
+        )
     out_console.print(table)
 
     def pct(key):
@@ -224,8 +276,13 @@ class _progress:
         self.total = total
         self.enabled = not quiet and err_console.is_terminal
         self.bar = Progress(
-            TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("draws"),
-            TimeRemainingColumn(), console=err_console, transient=True,
+            TextColumn("simulating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("draws"),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
         )
 
     def __enter__(self):

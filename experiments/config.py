@@ -17,6 +17,7 @@ Every problem is reported as a :class:`ConfigError` naming the field, in one lin
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import tomllib
 from importlib import resources
@@ -71,6 +72,7 @@ class RuleSection(_Strict):
     cap_per_year: float | None = Field(None, ge=0.0, le=1.0, description="Cap, fraction/yr.")
 
     def rule(self) -> EscalationRule:
+        """The :class:`EscalationRule` this table describes."""
         cap = math.inf if self.cap_per_year is None else self.cap_per_year
         return EscalationRule(self.name, self.kind, self.rate_per_year, cap)
 
@@ -79,8 +81,11 @@ class AgreementSection(_Strict):
     """``[agreement]``: the status quo and the packages on the table."""
 
     status_quo_bn_krw: float = Field(gt=0, description="Amount paid now, bn KRW per year.")
-    status_quo_rule: str = Field("frozen", description="Rule name the status quo follows "
-                                 "without a new deal ('frozen' for an expired SMA).")
+    status_quo_rule: str = Field(
+        "frozen",
+        description="Rule name the status quo follows "
+        "without a new deal ('frozen' for an expired SMA).",
+    )
     start_year: int = Field(ge=1991, le=2100, description="First year the new SMA covers.")
     horizon_years: int = Field(5, ge=1, le=10, description="Years of payments each side values.")
     report_first_year: int = Field(ge=1991, le=2100)
@@ -121,7 +126,7 @@ class CalendarSection(_Strict):
     @model_validator(mode="after")
     def _check(self) -> CalendarSection:
         d = self.round_dates
-        if any(b <= a for a, b in zip(d, d[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(d)):
             raise ValueError("round_dates must be strictly increasing")
         if self.hard_stop < d[0]:
             raise ValueError("hard_stop is before the first round")
@@ -199,7 +204,11 @@ def read_raw(source: str | Path | None) -> tuple[dict[str, Any], str]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: malformed TOML in {origin}: {exc}") from None
-    parent = data.get("experiment", {}).get("extends") if isinstance(data.get("experiment"), dict) else None
+    parent = (
+        data.get("experiment", {}).get("extends")
+        if isinstance(data.get("experiment"), dict)
+        else None
+    )
     if parent is not None:
         if not isinstance(parent, str) or parent not in bundled_configs():
             raise ConfigError(f"experiment.extends: {parent!r} is not a bundled config")
@@ -226,15 +235,45 @@ def load_config(source: str | Path | None = None) -> Config:
 def validate(data: dict[str, Any]) -> Config:
     """Validate parsed TOML into a :class:`Config`, checking distributions and ranges."""
     try:
-        cfg = Config.model_validate(data)
+        cfg = Config.model_validate(data, strict=True)  # TOML has types: no "2000" for 2000
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith(("function-", "DistributionSpec", "ChoiceSpec", "float")))
-        msg = err["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{loc or 'config'}: {msg}") from None
+        raise ConfigError(_one_line(exc, data)) from None
     specs = parameter_specs(cfg)
     _check_reservations(specs)
     return cfg
+
+
+def _one_line(exc: ValidationError, data: dict[str, Any]) -> str:
+    """The first validation error as ``field.path: message``.
+
+    A parameter may be a number, a distribution table or a choice table; its error is taken
+    from the form the user wrote (a table with ``dist`` or ``choices``), not from the first
+    form pydantic tried.
+    """
+    errors = exc.errors()
+    err = errors[0]
+    loc = err["loc"]
+    if len(loc) >= 2 and loc[0] == "parameters":
+        given = data.get("parameters", {}).get(loc[1])
+        form = None
+        if isinstance(given, dict):
+            form = (
+                "DistributionSpec"
+                if "dist" in given
+                else "ChoiceSpec"
+                if "choices" in given
+                else None
+            )
+        for e in errors:
+            if e["loc"][:2] == loc[:2] and (form is None or form in map(str, e["loc"])):
+                err = e
+                break
+    forms = ("function-", "DistributionSpec", "ChoiceSpec", "float", "int")
+    path = ".".join(str(p) for p in err["loc"] if not str(p).startswith(forms))
+    msg = err["msg"].removeprefix("Value error, ")
+    if len(err["loc"]) == 1 and err["type"] == "extra_forbidden":
+        msg = "unknown table; expected [experiment], [agreement], [calendar], [parameters]"
+    return f"{path or 'config'}: {msg}"
 
 
 def parameter_specs(cfg: Config) -> tuple[ParameterSpec, ...]:
@@ -260,7 +299,9 @@ def _spec(name: str, value: ParameterValue) -> ParameterSpec:
         if bad:
             raise ConfigError(f"{field}: choice {bad[0]!r} is outside {rng}")
         total = float(sum(w))
-        return ParameterSpec(name, choices=tuple(value.choices), weights=tuple(x / total for x in w))
+        return ParameterSpec(
+            name, choices=tuple(value.choices), weights=tuple(x / total for x in w)
+        )
     dist_name = value.dist
     family = getattr(scipy.stats, dist_name, None)
     if not isinstance(family, scipy.stats.rv_continuous):
@@ -324,7 +365,9 @@ def build_experiment(cfg: Config) -> Experiment:
     election = None
     if cal.election is not None and t0 < cal.election <= cal.hard_stop:
         election = day(cal.election)
-    sq_rule = next((r for r in rules if r.name == a.status_quo_rule), EscalationRule("frozen", "frozen"))
+    sq_rule = next(
+        (r for r in rules if r.name == a.status_quo_rule), EscalationRule("frozen", "frozen")
+    )
     return Experiment(
         name=ex.name,
         setting=Setting(a.status_quo_bn_krw, packages, a.horizon_years),

@@ -19,7 +19,7 @@ import numpy as np
 
 from experiments.config import Config, build_experiment, load_config, resolved_dict
 from experiments.store import write_run
-from models.agents import amount_at_utility, utility
+from models.agents import amount_at_utility
 from models.bargaining import CONCEPTS, solve_zone
 from models.pressure import kr_side, nash_weight, round_discount, us_side
 from simulation.montecarlo import (
@@ -103,13 +103,21 @@ def solve_central(source: str | Path | None = None) -> tuple[list[ConceptSolutio
     experiment = build_experiment(load_config(source))
     values = {s.name: np.array([s.central()]) for s in experiment.specs}
     pressure = values["us_pressure"]
-    us, kr = us_side(experiment.setting, values, pressure), kr_side(experiment.setting, values, pressure)
+    us, kr = (
+        us_side(experiment.setting, values, pressure),
+        kr_side(experiment.setting, values, pressure),
+    )
     zero = np.zeros(1)
     lo, hi = amount_at_utility(us, zero), amount_at_utility(kr, zero)
     out = []
     for concept in CONCEPTS:
         deal = solve_zone(
-            us, kr, lo, hi, zero, zero,
+            us,
+            kr,
+            lo,
+            hi,
+            zero,
+            zero,
             concept=concept,
             alpha=nash_weight(us, kr),
             delta_us=round_discount(us, experiment.calendar.round_interval_days),
@@ -172,12 +180,17 @@ def trace_draw(
     batch, row = divmod(draw, experiment.batch_size)
     size = batch_sizes(n, experiment.batch_size)[batch]
     values, noise = sample(
-        experiment.specs, size, design=experiment.design,
-        n_attempts=experiment.ratification_attempts, rng=batch_rng(s, batch),
+        experiment.specs,
+        size,
+        design=experiment.design,
+        n_attempts=experiment.ratification_attempts,
+        rng=batch_rng(s, batch),
     )
     one = {k: v[row : row + 1] for k, v in values.items()}
-    noise1 = Noise(noise.talks[row : row + 1], noise.election[row : row + 1],
-                   noise.ratification[row : row + 1])
+    noise1 = Noise(
+        noise.talks[row : row + 1], noise.election[row : row + 1], noise.ratification[row : row + 1]
+    )
     outcome = negotiate(experiment, one, noise1, trace=True)
     cols = outcome_columns(experiment, one, noise1, outcome)
+    cols["draw"] = np.array([draw])
     return DrawTrace(experiment, draw, outcome.trace, {k: v[0] for k, v in cols.items()})

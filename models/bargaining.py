@@ -248,7 +248,10 @@ def rubinstein_point(
 
     base = np.empty_like(frontier.lo)
     converged = np.ones(frontier.lo.size, dtype=bool)
-    for mask, gap, decreasing in ((us_first, us_proposal_gap, True), (~us_first, kr_proposal_gap, False)):
+    for mask, gap, decreasing in (
+        (us_first, us_proposal_gap, True),
+        (~us_first, kr_proposal_gap, False),
+    ):
         j = idx[mask]
         if j.size:
             base[j], converged[j] = _root_or_end(gap, frontier.lo[j], frontier.hi[j], j, decreasing)
@@ -388,8 +391,12 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     j = np.flatnonzero(keep)
     if j.size:
         sub = Frontier(
-            us=_take_pairs(fr.us, j), kr=_take_pairs(fr.kr, j),
-            lo=fr.lo[j], hi=fr.hi[j], d_us=fr.d_us[j], d_kr=fr.d_kr[j],
+            us=_take_pairs(fr.us, j),
+            kr=_take_pairs(fr.kr, j),
+            lo=fr.lo[j],
+            hi=fr.hi[j],
+            d_us=fr.d_us[j],
+            d_kr=fr.d_kr[j],
         )
         b[j], ok[j] = nash_point(sub, alpha[j])
     return b, ok

@@ -123,7 +123,9 @@ def solve(
         elif concept == "kalai_smorodinsky":
             s_us = max_us if max_us > 0 else 1.0
             s_kr = max_kr if max_kr > 0 else 1.0
-            b = _root_or_end(lambda x, k=k, a=s_us, c=s_kr: g_us(x, k) / a - g_kr(x, k) / c, lo, hi, False)
+            b = _root_or_end(
+                lambda x, k=k, a=s_us, c=s_kr: g_us(x, k) / a - g_kr(x, k) / c, lo, hi, False
+            )
         elif concept == "rubinstein":
             b = _rubinstein(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first)
         elif concept == "rubinstein_finite":

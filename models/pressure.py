@@ -122,7 +122,8 @@ def us_side(setting: Setting, v: Mapping[str, np.ndarray], pressure: np.ndarray)
         ideal=ideal,
         amount_weight=v["us_amount_weight"],
         curvature=v["us_curvature"],
-        concession_exponent=v["us_concession_exponent"] * np.exp(-v["pressure_toughness"] * pressure),
+        concession_exponent=v["us_concession_exponent"]
+        * np.exp(-v["pressure_toughness"] * pressure),
         deadline_days=v["us_deadline_months"] * DAYS_PER_MONTH,
         lapse_cost=v["lapse_cost_us"],
         discount_rate=v["us_discount_rate"],

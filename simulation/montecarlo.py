@@ -20,7 +20,6 @@ from models.packages import EscalationRule, contribution_path
 from models.pressure import Setting
 from simulation.negotiation import (
     DONE,
-    FAILED,
     NO_TALKS,
     BatchNegotiation,
     BatchOutcome,
@@ -157,8 +156,12 @@ def negotiate(
 ) -> BatchOutcome:
     """Run the SimPy negotiation for given parameter arrays and noise."""
     return BatchNegotiation(
-        experiment.setting, experiment.calendar, values, noise,
-        concept=experiment.concept, trace=trace,
+        experiment.setting,
+        experiment.calendar,
+        values,
+        noise,
+        concept=experiment.concept,
+        trace=trace,
     ).run()
 
 
@@ -260,9 +263,13 @@ def outcome_columns(
         years=years,
     )
     lapsed_years = years[None, :] < first_year[:, None]
-    path = np.where(agreed[:, None] & ~lapsed_years & (years[None, :] >= e.start_year), path, fallback)
+    path = np.where(
+        agreed[:, None] & ~lapsed_years & (years[None, :] >= e.start_year), path, fallback
+    )
 
-    end_day = np.where(agreed, out.in_force_day, np.where(outcome == 3, cal.expiry_day, e.hard_stop_day))
+    end_day = np.where(
+        agreed, out.in_force_day, np.where(outcome == 3, cal.expiry_day, e.hard_stop_day)
+    )
     lapse_months = np.maximum(end_day - cal.expiry_day, 0.0) / DAYS_PER_MONTH
 
     cols: dict[str, np.ndarray] = {
@@ -317,7 +324,9 @@ def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[st
         a = columns[f"amount_{y}_bn_krw"]
         usd = a * 1000.0 / columns["param_krw_per_usd"]
         years[str(y)] = {
-            "quantiles_bn_krw": {f"q{q:02d}": float(v) for q, v in zip(qs, np.nanpercentile(a, qs), strict=True)},
+            "quantiles_bn_krw": {
+                f"q{q:02d}": float(v) for q, v in zip(qs, np.nanpercentile(a, qs), strict=True)
+            },
             "mean_bn_krw": float(np.nanmean(a)),
             "median_usd_m": float(np.nanmedian(usd)),
         }

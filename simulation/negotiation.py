@@ -215,8 +215,13 @@ class BatchNegotiation:
         self.election_done = True
         if self.tracing:
             for i in range(self.n):
-                self._log(-1, "election", draw=i, high_pressure=bool(high[i]),
-                          pressure=float(self.pressure[i]))
+                self._log(
+                    -1,
+                    "election",
+                    draw=i,
+                    high_pressure=bool(high[i]),
+                    pressure=float(self.pressure[i]),
+                )
         active = np.flatnonzero(self.status == ACTIVE)
         self._screen(active, self._first_round_after(self.env.now, inclusive=True))
 
@@ -246,8 +251,14 @@ class BatchNegotiation:
         again = bad[self.out.rejections[bad] < n_attempts]
         if self.tracing:
             for j, i in enumerate(draws):
-                self._log(-1, "ratification", draw=int(i), approved=not bool(rejected[j]),
-                          increase_pct=100 * float(increase[j]), p_reject=float(p_reject[j]))
+                self._log(
+                    -1,
+                    "ratification",
+                    draw=int(i),
+                    approved=not bool(rejected[j]),
+                    increase_pct=100 * float(increase[j]),
+                    p_reject=float(p_reject[j]),
+                )
         if again.size:
             # Korea's negotiators may not exceed what the Assembly would pass
             cap = self.setting.status_quo * (1.0 + v["assembly_threshold"][again])
@@ -271,8 +282,12 @@ class BatchNegotiation:
         lo, hi = self._zone(draws, us, kr, days)
         us_first = np.full(draws.size, r % 2 == 0)
         deal = solve_zone(
-            us, kr, lo, hi,
-            disagreement_value(us, days, exp), disagreement_value(kr, days, exp),
+            us,
+            kr,
+            lo,
+            hi,
+            disagreement_value(us, days, exp),
+            disagreement_value(kr, days, exp),
             concept=self.concept,
             alpha=nash_weight(us, kr),
             delta_us=round_discount(us, self.calendar.round_interval_days),
@@ -296,9 +311,15 @@ class BatchNegotiation:
         vetoed = level < floor
         if self.tracing:
             for j, i in enumerate(draws):
-                self._log(r, "agreement", draw=int(i), base=float(deal.base[j]),
-                          package=int(deal.package[j]), u_us=float(deal.u_us[j]),
-                          u_kr=float(deal.u_kr[j]))
+                self._log(
+                    r,
+                    "agreement",
+                    draw=int(i),
+                    base=float(deal.base[j]),
+                    package=int(deal.package[j]),
+                    u_us=float(deal.u_us[j]),
+                    u_kr=float(deal.u_kr[j]),
+                )
                 if vetoed[j]:
                     self._log(r, "veto", draw=int(i), floor_level=float(floor[j]))
         if vetoed.any():
@@ -386,10 +407,19 @@ class BatchNegotiation:
         kr_accepts = utility(kr, b_us, k_us) >= t_kr
         us_accepts = utility(us, b_kr, k_kr) >= t_us
         for j, i in enumerate(draws):
-            self._log(r, "round", draw=int(i), us_offer=float(b_us[j]), us_package=int(k_us[j]),
-                      kr_offer=float(b_kr[j]), kr_package=int(k_kr[j]),
-                      kr_accepts=bool(kr_accepts[j]), us_accepts=bool(us_accepts[j]),
-                      us_target=float(t_us[j]), kr_target=float(t_kr[j]))
+            self._log(
+                r,
+                "round",
+                draw=int(i),
+                us_offer=float(b_us[j]),
+                us_package=int(k_us[j]),
+                kr_offer=float(b_kr[j]),
+                kr_package=int(k_kr[j]),
+                kr_accepts=bool(kr_accepts[j]),
+                us_accepts=bool(us_accepts[j]),
+                us_target=float(t_us[j]),
+                kr_target=float(t_kr[j]),
+            )
 
     def _log(self, r: int, kind: str, **detail) -> None:
         if self.tracing:

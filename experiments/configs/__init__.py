@@ -1,0 +1,1 @@
+"""The bundled experiment configs (TOML files)."""

@@ -1,0 +1,344 @@
+"""Tests of the ``smasim`` command line (``cli.main``, the console script's entry point).
+
+Bad input must end with exit code 2 and exactly one stderr line naming the offending field,
+never a traceback and never a result folder (finished or partial). The happy path must print
+the summary, write a complete result folder and let ``trace`` replay one draw of a run alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cli
+from experiments.config import DEFAULT_CONFIG, bundled_configs
+from experiments.store import read_draws
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+YEARS = [str(y) for y in range(2026, 2031)]
+QUANTILES = ("q05", "q25", "q50", "q75", "q95")
+CONCEPTS = ("nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer")
+RUN_FILES = {"config.json", "metadata.json", "draws.parquet", "summary.json"}
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch):
+    # rich reads COLUMNS on every print: a wide console keeps table cells unwrapped
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def bundled_text() -> str:
+    """The bundled default config's TOML, with a small draw count for speed."""
+    text = (resources.files("experiments.configs") / f"{DEFAULT_CONFIG}.toml").read_text(
+        encoding="utf-8"
+    )
+    return set_line(text, "draws", "draws = 200")
+
+
+def set_line(text: str, key: str, new_line: str) -> str:
+    """Replace the line assigning ``key`` (which must exist exactly once)."""
+    out, n = re.subn(rf"(?m)^{re.escape(key)}\s*=.*$", new_line, text)
+    assert n == 1, f"bundled config has {n} lines assigning {key}"
+    return out
+
+
+def child(experiment: str = "draws = 200", tables: str = "") -> str:
+    """A config extending the default one with overrides."""
+    return f'[experiment]\nextends = "{DEFAULT_CONFIG}"\n{experiment}\n\n{tables}\n'
+
+
+def params(body: str) -> str:
+    return child(tables=f"[parameters]\n{body}\n")
+
+
+def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
+    code = cli.main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code: int, out: str, err: str, *fields: str) -> None:
+    assert "Traceback" not in out + err
+    assert code == 2, f"exit code {code}, stderr {err!r}"
+    lines = err.splitlines()
+    assert len(lines) == 1, f"stderr is not one line: {err!r}"
+    assert lines[0].strip()
+    for field in fields:
+        assert field in lines[0], f"{field!r} not named in {lines[0]!r}"
+    assert out == "", f"stdout not empty on error: {out!r}"
+
+
+def assert_no_result_folder(tmp_path: Path) -> None:
+    assert not (tmp_path / "out").exists()
+    assert not list(tmp_path.glob(".out.*partial")), "a partial result folder was left behind"
+
+
+# --- A. bad input ----------------------------------------------------------------------------
+# (case id, TOML text or None for a missing file, substrings the error line must contain)
+BAD_CONFIGS = [
+    pytest.param(bundled_text().replace("[calendar]", "[calendar", 1), ["malformed TOML",
+                 "bad.toml"], id="malformed-toml-table-header"),
+    pytest.param(child("draws = "), ["malformed TOML", "bad.toml"], id="malformed-toml-value"),
+    pytest.param(None, ["config", "bad.toml"], id="missing-config-file"),
+    pytest.param(child(tables="[scenario]\nname = 'x'\n"), ["scenario"], id="unknown-top-table"),
+    pytest.param(child("draws = 200\ncolour = 'red'"), ["experiment.colour"],
+                 id="unknown-experiment-key"),
+    pytest.param(params("us_presure = 0.3"), ["parameters", "us_presure"],
+                 id="unknown-parameter-name"),
+    pytest.param(child('draws = "many"'), ["experiment.draws"], id="draws-not-a-number"),
+    pytest.param(child('draws = "2000"'), ["experiment.draws"], id="draws-quoted-integer"),
+    pytest.param(child("draws = true"), ["experiment.draws"], id="draws-boolean"),
+    pytest.param(child("draws = 0"), ["experiment.draws"], id="draws-zero-in-toml"),
+    pytest.param(set_line(bundled_text(), "draws", "draws = 0"), ["experiment.draws"],
+                 id="draws-zero-in-full-toml"),
+    pytest.param(child("draws = -5"), ["experiment.draws"], id="draws-negative-in-toml"),
+    pytest.param(params('us_pressure = "high"'), ["parameters.us_pressure"],
+                 id="parameter-as-string"),
+    pytest.param(params('us_pressure = "0.3"'), ["parameters.us_pressure"],
+                 id="parameter-as-quoted-number"),
+    pytest.param(params('nk_threat = { dist = "beta", a = -1, b = 2 }'),
+                 ["parameters.nk_threat"], id="beta-negative-a"),
+    pytest.param(params('audience_cost = { dist = "uniform", loc = 0.02, scale = -0.01 }'),
+                 ["parameters.audience_cost"], id="uniform-negative-scale"),
+    pytest.param(params('veto_strength = { dist = "betta", a = 2, b = 2 }'),
+                 ["parameters.veto_strength", "betta"], id="unknown-scipy-distribution"),
+    pytest.param(params('us_pressure = { dist = "norm", loc = 0.3, scale = 0.1 }'),
+                 ["parameters.us_pressure"], id="normal-support-leaves-range"),
+    pytest.param(params('lapse_cost_us = { dist = "uniform", loc = "low", scale = 0.01 }'),
+                 ["parameters.lapse_cost_us"], id="distribution-argument-string"),
+    pytest.param(params("us_pressure = 1.5"), ["parameters.us_pressure"],
+                 id="constant-outside-range"),
+    pytest.param(params("us_pressure = { choices = [0.2, 0.8], weights = [1.0] }"),
+                 ["parameters.us_pressure"], id="choices-weights-length-mismatch"),
+    pytest.param(params("kr_ideal_increase = 0.10\nkr_reservation_increase = 0.02"),
+                 ["parameters.kr_reservation_increase"], id="kr-reservation-below-ideal"),
+    pytest.param(set_line(bundled_text(), "kr_reservation_increase",
+                          "kr_reservation_increase = -0.2"),
+                 ["parameters.kr_reservation_increase"], id="kr-reservation-below-ideal-full"),
+    pytest.param(params("us_ideal_increase = 0.05\nus_reservation_increase = 0.10"),
+                 ["parameters.us_reservation_increase"], id="us-reservation-above-ideal"),
+    pytest.param('[experiment]\nextends = "sma99_nonexistent"\n', ["experiment.extends"],
+                 id="extends-unknown-config"),
+]
+
+
+def write_bad(tmp_path: Path, text: str | None) -> Path:
+    path = tmp_path / "bad.toml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("text", "fields"), BAD_CONFIGS)
+def test_run_refuses_bad_config_in_one_line_without_result_folder(tmp_path, capsys, text, fields):
+    """Protects: a bad config ends `run` with exit 2, one stderr line naming the field, no
+    traceback, and nothing written."""
+    path = write_bad(tmp_path, text)
+    result = run_main(["run", path, "--out", tmp_path / "out"], capsys)
+    assert_one_line_error(*result, *fields)
+    assert_no_result_folder(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "fields"), BAD_CONFIGS)
+def test_validate_refuses_bad_config_in_one_line(tmp_path, capsys, text, fields):
+    """Protects: `smasim validate` reports the same one-line, field-naming error (exit 2)."""
+    path = write_bad(tmp_path, text)
+    assert_one_line_error(*run_main(["validate", path], capsys), *fields)
+
+
+BAD_OPTIONS = [
+    pytest.param(["run", "--draws", "0"], "--draws", id="run-draws-zero"),
+    pytest.param(["run", "--draws", "-5"], "--draws", id="run-draws-negative"),
+    pytest.param(["run", "--draws", "many"], "--draws", id="run-draws-not-integer"),
+    pytest.param(["run", "--draws", "2.5"], "--draws", id="run-draws-fraction"),
+    pytest.param(["run", "--draws", "200", "--seed", "-1"], "--seed", id="run-seed-negative"),
+    pytest.param(["run", "--draws", "200", "--workers", "0"], "--workers", id="run-workers-zero"),
+    pytest.param(["trace", "--draws", "0"], "--draws", id="trace-draws-zero"),
+    pytest.param(["trace", "--draw", "-1", "--draws", "200"], "--draw", id="trace-draw-negative"),
+    pytest.param(["trace", "--draw", "200", "--draws", "200"], "draw: 200",
+                 id="trace-draw-past-run"),
+]
+
+
+@pytest.mark.parametrize(("argv", "field"), BAD_OPTIONS)
+def test_bad_option_is_refused_in_one_line_without_result_folder(tmp_path, capsys, argv, field):
+    """Protects: a bad command-line value ends with exit 2, one line naming the option."""
+    extra = ["--out", tmp_path / "out"] if argv[0] == "run" else []
+    assert_one_line_error(*run_main([*argv, *extra], capsys), field)
+    assert_no_result_folder(tmp_path)
+
+
+def test_existing_non_empty_out_is_refused_and_left_untouched(tmp_path, capsys):
+    """Protects: `run` never writes into (or replaces) a non-empty result folder."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results", encoding="utf-8")
+    assert_one_line_error(*run_main(["run", "--draws", "200", "--out", out], capsys), "--out")
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "earlier results"
+    assert not list(tmp_path.glob(".out.*partial"))
+
+
+@pytest.mark.parametrize("name", sorted(bundled_configs()))
+def test_validate_accepts_every_bundled_config(capsys, name):
+    """Protects: every shipped config passes `smasim validate` (exit 0)."""
+    code, out, err = run_main(["validate", name], capsys)
+    assert code == 0, err
+    assert "valid" in out
+    assert err == ""
+
+
+# --- B. happy path ---------------------------------------------------------------------------
+def test_run_prints_table_and_writes_complete_result_folder(tmp_path, capsys):
+    """Protects: `run` exits 0, prints every report year and P(lapse), and writes all four
+    result files with the draws and seed it was given."""
+    out = tmp_path / "out"
+    code, stdout, err = run_main(["run", "--draws", "2000", "--seed", "7", "--out", out], capsys)
+    assert code == 0, err
+    for year in YEARS:
+        assert year in stdout
+    assert "P(lapse)" in stdout
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert (meta["draws"], meta["seed"]) == (2000, 7)
+    config = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert (config["experiment"]["draws"], config["experiment"]["seed"]) == (2000, 7)
+    assert len(read_draws(out)["outcome"]) == 2000
+    assert not list(tmp_path.glob(".out.*partial"))
+
+
+def test_run_json_is_valid_summary_and_reproducible(tmp_path, capsys):
+    """Protects: `run --json` prints only JSON with ordered quantiles for 2026-2030 and
+    probabilities in [0, 1], equal to the summary.json of the folder it wrote."""
+    out = tmp_path / "out"
+    code, stdout, err = run_main(
+        ["run", "--draws", "2000", "--seed", "7", "--json", "--out", out], capsys
+    )
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert sorted(data["years"]) == YEARS
+    for year, v in data["years"].items():
+        qs = [v["quantiles_bn_krw"][q] for q in QUANTILES]
+        assert all(math.isfinite(q) for q in qs), year
+        assert qs == sorted(qs), f"{year}: quantiles out of order {qs}"
+    probs = {k: v["p"] for k, v in data.items() if k.startswith("p_")}
+    assert {"p_agreement_before_expiry", "p_lapse", "p_no_agreement_by_hard_stop"} <= set(probs)
+    for key, p in probs.items():
+        assert 0.0 <= p <= 1.0, key
+    assert data["result_folder"] == str(out)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary == {k: v for k, v in data.items() if k != "result_folder"}
+
+
+def test_configs_lists_the_default_bundled_config(capsys):
+    """Protects: `configs` lists the bundled configs (table and JSON)."""
+    code, out, _ = run_main(["configs"], capsys)
+    assert code == 0
+    assert DEFAULT_CONFIG in out
+    code, out, _ = run_main(["configs", "--json"], capsys)
+    assert code == 0
+    assert DEFAULT_CONFIG in json.loads(out)
+
+
+def test_solve_prints_every_solution_concept(capsys):
+    """Protects: `solve` reports all five bargaining concepts (table and JSON)."""
+    code, out, err = run_main(["solve"], capsys)
+    assert code == 0, err
+    for concept in CONCEPTS:
+        assert concept in out
+    code, out, err = run_main(["solve", "--json"], capsys)
+    assert code == 0, err
+    solutions = json.loads(out)
+    assert [s["concept"] for s in solutions] == list(CONCEPTS)
+    for s in solutions:
+        assert math.isfinite(s["base_bn_krw"]) and s["base_bn_krw"] > 0
+
+
+def assert_trace_matches_row(outcome: dict, table: dict[str, np.ndarray], row: int) -> None:
+    """The traced outcome equals row ``row`` of the run's table, column by column."""
+    # "draw" is left out: trace_draw reports the batch-local index 0 (see the report).
+    columns = [c for c in table if c != "draw"]
+    assert set(outcome) >= set(columns)
+    for col in ("outcome", "agreement_round", "base_bn_krw", "amount_2026_bn_krw", *columns):
+        expected, got = table[col][row], outcome[col]
+        if np.issubdtype(table[col].dtype, np.datetime64):
+            assert got == (None if np.isnat(expected) else str(expected)), col
+        elif np.issubdtype(table[col].dtype, np.floating):
+            if np.isnan(expected):
+                assert got is None, f"{col}: {got} instead of NaN"
+            else:
+                assert got == pytest.approx(float(expected), rel=1e-12, abs=1e-12), col
+        else:
+            assert got == expected.item(), col
+
+
+def trace_json(capsys, *argv) -> dict:
+    code, out, err = run_main(["trace", *argv, "--json"], capsys)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_trace_replays_one_draw_of_a_run_alone(tmp_path, capsys):
+    """Protects: `trace --draw 3` regenerates draw 3 of `run --draws 2000 --seed 7` alone and
+    gets the same outcome as row 3 of draws.parquet; also for a draw without agreement."""
+    out = tmp_path / "out"
+    assert run_main(["run", "--draws", "2000", "--seed", "7", "--out", out], capsys)[0] == 0
+    table = read_draws(out)
+    traced = trace_json(capsys, "--draw", "3", "--draws", "2000", "--seed", "7")
+    assert traced["draw"] == 3
+    assert traced["events"], "no events traced"
+    assert_trace_matches_row(traced["outcome"], table, 3)
+
+    no_deal = np.flatnonzero(np.isnan(table["base_bn_krw"]))
+    if no_deal.size == 0:
+        pytest.skip("no draw without agreement in this run")
+    row = int(no_deal[0])
+    traced = trace_json(capsys, "--draw", row, "--draws", "2000", "--seed", "7")
+    assert_trace_matches_row(traced["outcome"], table, row)
+
+
+def test_trace_replays_a_draw_in_a_later_batch(tmp_path, capsys):
+    """Protects: replaying a draw finds its batch's seed and row (batches of 500 draws)."""
+    config = tmp_path / "small_batches.toml"
+    config.write_text(child("batch_size = 500"), encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["--draws", "1500", "--seed", "11"]
+    assert run_main(["run", config, *argv, "--out", out], capsys)[0] == 0
+    traced = trace_json(capsys, config, "--draw", "1234", *argv)
+    assert_trace_matches_row(traced["outcome"], read_draws(out), 1234)
+
+
+# --- C. end to end in a subprocess -----------------------------------------------------------
+def run_module(*argv) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *map(str, argv)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_subprocess_run_json_succeeds(tmp_path):
+    """Protects: `python -m cli run --json` works as a program: exit 0 and JSON on stdout."""
+    out = tmp_path / "out"
+    proc = run_module("run", "--draws", "1500", "--json", "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert sorted(data["years"]) == YEARS
+    assert data["draws"] == 1500
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+
+
+def test_subprocess_malformed_config_exits_2_in_one_line(tmp_path):
+    """Protects: as a program, a malformed TOML gives exit 2, one stderr line, no traceback."""
+    path = write_bad(tmp_path, bundled_text().replace("[calendar]", "[calendar", 1))
+    proc = run_module("run", path, "--draws", "200", "--out", tmp_path / "out")
+    assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, "malformed TOML")
+    assert_no_result_folder(tmp_path)

@@ -1,0 +1,135 @@
+"""Packages, escalation rules, the sides' preferences and the pressure mapping."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from models.agents import (
+    amount_at_utility,
+    curvature_inverse,
+    curvature_value,
+    target_utility,
+    utility,
+)
+from models.packages import EscalationRule, PackageSet, contribution_path, level_factor
+from models.pressure import rejection_probability, veto_floor
+from tests.helpers import linear_side
+
+
+def test_escalation_rules_turn_macro_assumptions_into_rates():
+    cpi, defense = np.array([0.021, 0.06, -0.01]), np.array([0.074, 0.03, 0.05])
+    assert np.array_equal(EscalationRule("f", "frozen").annual_rate(cpi, defense), [0, 0, 0])
+    assert np.allclose(EscalationRule("x", "fixed", rate=0.04).annual_rate(cpi, defense), 0.04)
+    # 12th SMA: CPI capped at 5%; a negative CPI never cuts the amount
+    assert np.allclose(
+        EscalationRule("c", "cpi", cap=0.05).annual_rate(cpi, defense), [0.021, 0.05, 0.0]
+    )
+    assert np.allclose(EscalationRule("d", "defense").annual_rate(cpi, defense), defense)
+
+
+def test_package_set_is_rule_major():
+    pk = PackageSet((EscalationRule("a", "frozen"), EscalationRule("b", "fixed", rate=0.1)), (1, 5))
+    assert pk.size == 4
+    assert list(pk.rule_index) == [0, 0, 1, 1]
+    assert list(pk.duration) == [1, 5, 1, 5]
+    assert pk.label(3) == "b, 5 yr"
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        PackageSet((EscalationRule("a", "frozen"),), (7,))
+
+
+def test_level_factor_matches_the_present_value_sum():
+    # a = sum_j (1+g)^min(j, n-1) (1+r)^-j / sum_j (1+r)^-j, written out for H = 5
+    g, r, n, h = 0.04, 0.07, 3, 5
+    num = sum((1 + g) ** min(j, n - 1) / (1 + r) ** j for j in range(h))
+    den = sum(1 / (1 + r) ** j for j in range(h))
+    got = level_factor(np.array([[g, 0.0]]), np.array([n, 6]), np.array([r]), h)
+    assert got[0, 0] == pytest.approx(num / den, rel=1e-14)
+    assert got[0, 1] == 1.0  # a frozen package's level is its amount
+
+
+def test_contribution_path_freezes_lapsed_years_and_years_after_the_term():
+    # 11th-SMA shape: 2020 lapsed (paid at the status quo), 2021 at the new amount, growth
+    # after, frozen after the term
+    amount, beyond = contribution_path(
+        np.array([1183.3]),
+        np.array([0.05]),
+        np.array([3]),
+        start_year=2020,
+        first_year=np.array([2021]),
+        status_quo=1038.9,
+        years=np.arange(2020, 2025),
+    )
+    expected = [1038.9, 1183.3, 1183.3 * 1.05, 1183.3 * 1.05, 1183.3 * 1.05]
+    assert np.allclose(amount[0], expected)
+    assert list(beyond[0]) == [False, False, False, True, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(y=st.floats(-5, 0.99), kappa=st.floats(0, 20))
+def test_curvature_inverse_inverts(y, kappa):
+    z = curvature_inverse(np.array([y]), np.array([kappa]))
+    assert curvature_value(z, np.array([kappa]))[0] == pytest.approx(y, abs=1e-9)
+
+
+def test_curvature_is_pinned_at_reservation_and_ideal():
+    for kappa in (0.0, 0.5, 5.0):
+        k = np.array([kappa, kappa])
+        assert np.allclose(curvature_value(np.array([0.0, 1.0]), k), [0.0, 1.0])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    exponent=st.floats(0.05, 20),
+    deadline=st.floats(1, 1000),
+    lapse=st.floats(0, 0.2),
+    expiry=st.floats(0, 800),
+    days=st.lists(st.floats(0, 2000), min_size=2, max_size=30),
+)
+def test_concession_is_monotone_over_rounds(exponent, deadline, lapse, expiry, days):
+    # targets never rise as time passes, so the amounts each side accepts only widen
+    side = linear_side(100.0, 150.0, exponent=exponent, deadline=deadline, lapse=lapse)
+    t = np.sort(np.asarray(days))
+    rep = side.take(np.zeros(t.size, dtype=int))
+    tau = target_utility(rep, t, expiry)
+    assert np.all(np.diff(tau) <= 1e-12)
+    assert tau[0] <= 1.0
+    lo = amount_at_utility(rep, tau)[:, 0]
+    assert np.all(np.diff(lo) <= 1e-9)
+
+
+def test_boulware_concedes_later_than_conceder():
+    tough = linear_side(100.0, 150.0, exponent=0.3)
+    soft = linear_side(100.0, 150.0, exponent=3.0)
+    mid = np.array([50.0])
+    assert target_utility(tough, mid, 1e9)[0] > target_utility(soft, mid, 1e9)[0]
+    # both reach the disagreement value (0) at the deadline
+    assert target_utility(tough, np.array([100.0]), 1e9)[0] == pytest.approx(0.0)
+
+
+def test_utility_is_one_at_the_ideal_and_zero_at_the_reservation():
+    us = linear_side(110.0, 150.0, curvature=1.3)
+    kr = linear_side(120.0, 100.0, curvature=0.7)
+    assert utility(us, np.array([150.0]), np.array([0]))[0] == pytest.approx(1.0)
+    assert utility(us, np.array([110.0]), np.array([0]))[0] == pytest.approx(0.0)
+    assert utility(kr, np.array([100.0]), np.array([0]))[0] == pytest.approx(1.0)
+    assert utility(kr, np.array([120.0]), np.array([0]))[0] == pytest.approx(0.0)
+
+
+def test_ratification_risk_rises_past_the_threshold():
+    inc = np.array([0.05, 0.10, 0.15, 0.30])
+    p = rejection_probability(inc, np.full(4, 0.10), np.full(4, 0.10))
+    assert p[0] == 0 and p[1] == 0
+    assert p[2] == pytest.approx(1 - np.exp(-0.5))
+    assert p[3] > p[2]
+
+
+def test_veto_only_above_the_pressure_threshold():
+    us = linear_side(np.array([110.0, 110.0]), 150.0)
+    floor = veto_floor(
+        us, np.array([0.5, 0.9]), strength=np.full(2, 0.5), threshold=np.full(2, 0.7)
+    )
+    assert floor[0] == -np.inf
+    assert floor[1] == pytest.approx(110 + 0.5 * 0.9 * 40)

@@ -240,32 +240,114 @@ def amount_at_utility(side: Side, target: np.ndarray, k: np.ndarray | None = Non
     return level / factor
 
 
-def disagreement_value(side: Side, day: np.ndarray, expiry_day: float) -> np.ndarray:
+_PRECISE_CURVATURE = 1e-2  # below this kappa the bounds take the log1p path
+
+
+@dataclass(frozen=True)
+class AcceptanceTable:
+    """:func:`amount_at_utility` for all packages, precomputed to one ``log`` per element.
+
+    Writing ``y = (tau - (1 - w) c_k) / w`` and ``E = expm1(-kappa)``, the bound is
+    ``R / a_k - log(1 + y E) (I - R) / (kappa a_k)``, i.e. ``offset - log(base + tau gain)
+    scale`` with per-package tables fixed while the side's preferences are (between events).
+    Linear draws (``kappa = 0``) use ``offset + (base + tau gain) scale``. Draws with small
+    ``kappa`` go through ``log1p`` so the bounds keep full precision.
+
+    Build with :meth:`from_side`; all tables have shape (n_draws, K).
+    """
+
+    offset: np.ndarray
+    scale: np.ndarray
+    base: np.ndarray
+    gain: np.ndarray
+    linear: np.ndarray
+    precise: np.ndarray
+    sign: float
+
+    @classmethod
+    def from_side(cls, side: Side) -> AcceptanceTable:
+        """Tables of ``side``'s current preferences."""
+        w, kappa = side.amount_weight[:, None], side.curvature[:, None]
+        r, i = side.reservation[:, None], side.ideal[:, None]
+        a, c = side.level_factor, side.discrete_value
+        linear = side.curvature <= _LINEAR_CURVATURE
+        safe = np.maximum(kappa, _LINEAR_CURVATURE)
+        e = np.expm1(-safe)
+        lin = linear[:, None]
+        return cls(
+            offset=r / a,
+            scale=np.where(lin, (i - r) / a, (i - r) / (safe * a)),
+            # curved rows store 1 + y E - tau E / w minus one, added back in bounds()
+            base=np.where(lin, -(1.0 - w) * c / w, -(1.0 - w) * c * e / w),
+            gain=np.where(linear, 1.0 / side.amount_weight, e[:, 0] / side.amount_weight),
+            linear=linear,
+            precise=~linear & (side.curvature < _PRECISE_CURVATURE),
+            sign=float(np.sign(np.mean(side.ideal - side.reservation))) if side.ideal.size else 1.0,
+        )
+
+    def bounds(self, target: np.ndarray, draws: np.ndarray) -> np.ndarray:
+        """Amounts at ``target`` utility for draws ``draws``, shape (len(draws), K), bn KRW.
+
+        Where the target is out of reach the bound is ``+inf`` for a side that wants more
+        and ``-inf`` for one that wants less (as :func:`amount_at_utility`).
+        """
+        u = self.base[draws] + (target * self.gain[draws])[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(1.0 + u)
+            precise = self.precise[draws]
+            if precise.any():
+                logs[precise] = np.log1p(u[precise])
+            out = self.offset[draws] - logs * self.scale[draws]
+            linear = self.linear[draws]
+            if linear.any():
+                out[linear] = self.offset[draws][linear] + u[linear] * self.scale[draws][linear]
+        # unreachable targets (1 + u <= 0): log gives -inf or nan
+        return np.where(np.isnan(out), self.sign * np.inf, out)
+
+
+def disagreement_value(
+    side: Side, day: np.ndarray, expiry_day: float, draws: np.ndarray | None = None
+) -> np.ndarray:
     """``d_i(t)``: 0 before the old SMA expires, falling by ``lapse_cost`` per month after.
 
     Parameters
     ----------
     side : Side
-    day : ndarray, shape (n_draws,)
+    day : ndarray, shape (n,)
         Days since talks opened.
     expiry_day : float
         Day the old SMA expires, days since talks opened.
+    draws : ndarray of int, shape (n,), optional
+        The draws of ``side`` that ``day`` refers to (all when omitted).
     """
-    return -side.lapse_cost * np.maximum(day - expiry_day, 0.0) / DAYS_PER_MONTH
+    lapse = side.lapse_cost if draws is None else side.lapse_cost[draws]
+    return -lapse * np.maximum(day - expiry_day, 0.0) / DAYS_PER_MONTH
 
 
-def target_utility(side: Side, day: np.ndarray, expiry_day: float) -> np.ndarray:
+def target_utility(
+    side: Side, day: np.ndarray, expiry_day: float, draws: np.ndarray | None = None
+) -> np.ndarray:
     """``tau_i(t)``, the utility the side demands at ``day`` (time-dependent tactic).
 
     Non-increasing in ``day``: concession is monotone between events.
 
+    Parameters
+    ----------
+    side : Side
+    day : ndarray, shape (n,)
+        Days since talks opened.
+    expiry_day : float
+    draws : ndarray of int, shape (n,), optional
+        The draws of ``side`` that ``day`` refers to (all when omitted).
+
     Returns
     -------
-    ndarray, shape (n_draws,)
+    ndarray, shape (n,)
     """
-    d = disagreement_value(side, day, expiry_day)
-    progress = np.clip((day - side.clock_start_day) / side.deadline_days, 0.0, 1.0)
-    return 1.0 - (1.0 - d) * progress ** (1.0 / side.concession_exponent)
+    pick = (lambda x: x) if draws is None else (lambda x: x[draws])
+    d = disagreement_value(side, day, expiry_day, draws)
+    progress = np.clip((day - pick(side.clock_start_day)) / pick(side.deadline_days), 0.0, 1.0)
+    return 1.0 - (1.0 - d) * progress ** (1.0 / pick(side.concession_exponent))
 
 
 def _col(values: np.ndarray, like: np.ndarray) -> np.ndarray:

@@ -109,14 +109,51 @@ def ratchet(growth: np.ndarray, durations: np.ndarray) -> np.ndarray:
     return np.where(span > 0, (end - lo) / np.where(span > 0, span, 1.0), 0.5)
 
 
-def us_side(setting: Setting, v: Mapping[str, np.ndarray], pressure: np.ndarray) -> Side:
-    """The U.S. side under pressure ``pressure``, shape (n_draws,)."""
+@dataclass(frozen=True)
+class PackageTables:
+    """Per-draw package quantities that pressure does not move, computed once per batch.
+
+    Attributes
+    ----------
+    level_us, level_kr : ndarray, shape (n_draws, K)
+        Present-value level factors ``a_ik`` of each side.
+    ratchet : ndarray, shape (n_draws, K)
+        Growth over the term scaled to [0, 1] (see :func:`ratchet`).
+    """
+
+    level_us: np.ndarray
+    level_kr: np.ndarray
+    ratchet: np.ndarray
+
+
+def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTables:
+    """The :class:`PackageTables` of a batch of draws with parameters ``v``."""
+    pk = setting.packages
+    growth = pk.growth(v["cpi_rate"], v["defense_growth_rate"])
+    h = setting.horizon_years
+    return PackageTables(
+        level_us=level_factor(growth, pk.duration, v["us_discount_rate"], h),
+        level_kr=level_factor(growth, pk.duration, v["kr_discount_rate"], h),
+        ratchet=ratchet(growth, pk.duration),
+    )
+
+
+def us_side(
+    setting: Setting,
+    v: Mapping[str, np.ndarray],
+    pressure: np.ndarray,
+    tables: PackageTables | None = None,
+) -> Side:
+    """The U.S. side under pressure ``pressure``, shape (n_draws,).
+
+    ``tables`` (from :func:`package_tables`) saves recomputing what pressure does not move.
+    """
+    tables = package_tables(setting, v) if tables is None else tables
     s = setting.status_quo
     p2 = pressure**2
     ideal = s * (1.0 + v["us_ideal_increase"] + v["pressure_ideal_gain"] * p2)
     reservation = s * (1.0 + v["us_reservation_increase"] + v["pressure_reservation_gain"] * p2)
     reservation = np.minimum(reservation, ideal - MIN_GAP * s)
-    growth = setting.packages.growth(v["cpi_rate"], v["defense_growth_rate"])
     return Side(
         reservation=reservation,
         ideal=ideal,
@@ -128,16 +165,20 @@ def us_side(setting: Setting, v: Mapping[str, np.ndarray], pressure: np.ndarray)
         lapse_cost=v["lapse_cost_us"],
         discount_rate=v["us_discount_rate"],
         discrete_value=0.5 * term_preference(setting.packages.duration, pressure)
-        + 0.5 * ratchet(growth, setting.packages.duration),
-        level_factor=level_factor(
-            growth, setting.packages.duration, v["us_discount_rate"], setting.horizon_years
-        ),
+        + 0.5 * tables.ratchet,
+        level_factor=tables.level_us,
         clock_start_day=np.zeros_like(ideal),
     )
 
 
-def kr_side(setting: Setting, v: Mapping[str, np.ndarray], pressure: np.ndarray) -> Side:
+def kr_side(
+    setting: Setting,
+    v: Mapping[str, np.ndarray],
+    pressure: np.ndarray,
+    tables: PackageTables | None = None,
+) -> Side:
     """Korea's side facing U.S. pressure ``pressure``, shape (n_draws,)."""
+    tables = package_tables(setting, v) if tables is None else tables
     s = setting.status_quo
     ideal = s * (1.0 + v["kr_ideal_increase"])
     reservation = s * (
@@ -148,7 +189,6 @@ def kr_side(setting: Setting, v: Mapping[str, np.ndarray], pressure: np.ndarray)
         - v["audience_cost"]
     )
     reservation = np.maximum(reservation, ideal + MIN_GAP * s)
-    growth = setting.packages.growth(v["cpi_rate"], v["defense_growth_rate"])
     n = ideal.shape[0]
     return Side(
         reservation=reservation,
@@ -160,10 +200,8 @@ def kr_side(setting: Setting, v: Mapping[str, np.ndarray], pressure: np.ndarray)
         lapse_cost=v["lapse_cost_kr"],
         discount_rate=v["kr_discount_rate"],
         discrete_value=0.5 * term_preference(setting.packages.duration, np.zeros(n))
-        + 0.5 * (1.0 - ratchet(growth, setting.packages.duration)),
-        level_factor=level_factor(
-            growth, setting.packages.duration, v["kr_discount_rate"], setting.horizon_years
-        ),
+        + 0.5 * (1.0 - tables.ratchet),
+        level_factor=tables.level_kr,
         clock_start_day=np.zeros_like(ideal),
     )
 

@@ -26,6 +26,7 @@ import numpy as np
 import simpy
 
 from models.agents import (
+    AcceptanceTable,
     Side,
     amount_at_utility,
     disagreement_value,
@@ -37,6 +38,7 @@ from models.pressure import (
     Setting,
     kr_side,
     nash_weight,
+    package_tables,
     rejection_probability,
     round_discount,
     us_side,
@@ -153,8 +155,11 @@ class BatchNegotiation:
         self.n_rounds = calendar.round_days.size
         self.pressure = values["us_pressure"].astype(float).copy()
         self.high_pressure = np.zeros(n, dtype=bool)
-        self.us = us_side(setting, values, self.pressure)
-        self.kr = kr_side(setting, values, self.pressure)
+        self.tables = package_tables(setting, values)
+        self._set_sides(
+            us_side(setting, values, self.pressure, self.tables),
+            kr_side(setting, values, self.pressure, self.tables),
+        )
         # hard limits on the level (bn KRW per year) each side's negotiators may accept
         self.us_floor = np.full(n, -np.inf)  # set by a presidential veto
         self.kr_cap = np.full(n, np.inf)  # set by a failed ratification
@@ -206,11 +211,13 @@ class BatchNegotiation:
         high = self.noise.election < self.v["p_high_pressure"]
         self.high_pressure[:] = high
         self.pressure = np.where(high, self.v["us_pressure_if_high"], self.v["us_pressure_if_low"])
-        us = us_side(self.setting, self.v, self.pressure)
+        us = us_side(self.setting, self.v, self.pressure, self.tables)
         # a new high-pressure administration restarts the U.S. concession clock
         start = np.where(high, self.env.now, self.us.clock_start_day)
-        self.us = replace(us, clock_start_day=start)
-        self.kr = kr_side(self.setting, self.v, self.pressure)
+        self._set_sides(
+            replace(us, clock_start_day=start),
+            kr_side(self.setting, self.v, self.pressure, self.tables),
+        )
         self.us_floor[:] = -np.inf  # a new administration sets its own floor
         self.election_done = True
         if self.tracing:
@@ -279,7 +286,7 @@ class BatchNegotiation:
         us, kr = self.us.take(draws), self.kr.take(draws)
         days = np.full(draws.size, day)
         exp = self.calendar.expiry_day
-        lo, hi = self._zone(draws, us, kr, days)
+        lo, hi = self._zone(draws, days)
         us_first = np.full(draws.size, r % 2 == 0)
         deal = solve_zone(
             us,
@@ -334,6 +341,12 @@ class BatchNegotiation:
             self.env.process(self._ratification(good))
 
     # --- helpers ---------------------------------------------------------------------------
+    def _set_sides(self, us: Side, kr: Side) -> None:
+        """Install new preferences and their acceptance tables (at the start and on events)."""
+        self.us, self.kr = us, kr
+        self.us_table = AcceptanceTable.from_side(us)
+        self.kr_table = AcceptanceTable.from_side(kr)
+
     def _segment_end(self) -> int:
         """Exclusive round index where the current segment ends (the next global event)."""
         if self.election_done:
@@ -346,21 +359,29 @@ class BatchNegotiation:
 
     def _zone_exists(self, draws: np.ndarray, rounds: np.ndarray) -> np.ndarray:
         """Whether draw ``draws[j]`` has a non-empty zone at round ``rounds[j]``."""
-        us, kr = self.us.take(draws), self.kr.take(draws)
-        lo, hi = self._zone(draws, us, kr, self.calendar.round_days[rounds])
+        lo, hi = self._zone(draws, self.calendar.round_days[rounds])
         return (lo <= hi).any(axis=1)
 
-    def _zone(self, draws: np.ndarray, us: Side, kr: Side, days: np.ndarray):
+    def _zone(self, draws: np.ndarray, days: np.ndarray):
         """Zone of agreement per package, bn KRW, each shape (len(draws), K).
 
         Each side accepts what meets its target utility, within the hard limits a veto or a
         failed ratification put on its negotiators.
         """
         exp = self.calendar.expiry_day
-        lo = amount_at_utility(us, target_utility(us, days, exp))
-        hi = amount_at_utility(kr, target_utility(kr, days, exp))
-        lo = np.maximum(lo, self.us_floor[draws][:, None] / us.level_factor)
-        hi = np.minimum(hi, self.kr_cap[draws][:, None] / kr.level_factor)
+        lo = self.us_table.bounds(target_utility(self.us, days, exp, draws), draws)
+        hi = self.kr_table.bounds(target_utility(self.kr, days, exp, draws), draws)
+        floor, cap = self.us_floor[draws], self.kr_cap[draws]
+        limited = np.isfinite(floor)
+        if limited.any():
+            lo[limited] = np.maximum(
+                lo[limited], floor[limited, None] / self.us.level_factor[draws[limited]]
+            )
+        limited = np.isfinite(cap)
+        if limited.any():
+            hi[limited] = np.minimum(
+                hi[limited], cap[limited, None] / self.kr.level_factor[draws[limited]]
+            )
         return lo, hi
 
     def _screen(self, draws: np.ndarray, r_from: int) -> None:

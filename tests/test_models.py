@@ -133,3 +133,28 @@ def test_veto_only_above_the_pressure_threshold():
     )
     assert floor[0] == -np.inf
     assert floor[1] == pytest.approx(110 + 0.5 * 0.9 * 40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    target=st.floats(-1.5, 1.2),
+    kappa=st.sampled_from([0.0, 1e-6, 5e-3, 0.3, 2.0, 12.0]),
+    weight=st.floats(0.2, 1.0),
+    discrete=st.lists(st.floats(0, 1), min_size=3, max_size=3),
+    factor=st.lists(st.floats(0.8, 1.4), min_size=3, max_size=3),
+    us=st.booleans(),
+)
+def test_acceptance_table_matches_amount_at_utility(target, kappa, weight, discrete, factor, us):
+    # the precomputed one-log form of the bounds equals the direct inverse of the utility
+    from models.agents import AcceptanceTable
+
+    r, i = (110.0, 180.0) if us else (125.0, 100.0)
+    side = linear_side(r, i, n_packages=3, curvature=kappa, weight=weight, discrete=discrete,
+                       factor=factor)
+    t = np.array([target])
+    direct = amount_at_utility(side, t)
+    fast = AcceptanceTable.from_side(side).bounds(t, np.array([0]))
+    assert np.array_equal(np.isinf(direct), np.isinf(fast))
+    finite = np.isfinite(direct)
+    assert np.allclose(fast[finite], direct[finite], rtol=1e-12, atol=1e-9)
+    assert np.array_equal(np.sign(fast[~finite]), np.sign(direct[~finite]))

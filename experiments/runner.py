@@ -25,14 +25,13 @@ from models.pressure import kr_side, nash_weight, round_discount, us_side
 from simulation.montecarlo import (
     Experiment,
     RunResult,
-    batch_rng,
     batch_sizes,
     negotiate,
     outcome_columns,
     run,
+    sample_batch,
 )
-from simulation.negotiation import Noise, TraceEvent
-from simulation.sampling import sample
+from simulation.negotiation import TraceEvent
 
 
 def run_experiment(
@@ -179,17 +178,9 @@ def trace_draw(
         raise ValueError(f"draw: {draw} is not a row of a run of {n} draws")
     batch, row = divmod(draw, experiment.batch_size)
     size = batch_sizes(n, experiment.batch_size)[batch]
-    values, noise = sample(
-        experiment.specs,
-        size,
-        design=experiment.design,
-        n_attempts=experiment.ratification_attempts,
-        rng=batch_rng(s, batch),
-    )
+    values, noise = sample_batch(experiment, s, batch, size)
     one = {k: v[row : row + 1] for k, v in values.items()}
-    noise1 = Noise(
-        noise.talks[row : row + 1], noise.election[row : row + 1], noise.ratification[row : row + 1]
-    )
+    noise1 = noise.take(slice(row, row + 1))
     outcome = negotiate(experiment, one, noise1, trace=True)
     cols = outcome_columns(experiment, one, noise1, outcome)
     cols["draw"] = np.array([draw])

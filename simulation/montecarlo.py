@@ -140,15 +140,22 @@ def simulate_batch(
     columns : dict of str to ndarray, shape (size,)
     outcome : BatchOutcome
     """
-    values, noise = sample(
+    values, noise = sample_batch(experiment, seed, batch, size)
+    outcome = negotiate(experiment, values, noise, trace=trace)
+    return outcome_columns(experiment, values, noise, outcome), outcome
+
+
+def sample_batch(
+    experiment: Experiment, seed: int, batch: int, size: int
+) -> tuple[dict[str, np.ndarray], Noise]:
+    """Parameters and noise of batch ``batch`` (of ``size`` draws) of a run seeded ``seed``."""
+    return sample(
         experiment.specs,
         size,
         design=experiment.design,
         n_attempts=experiment.ratification_attempts,
         rng=batch_rng(seed, batch),
     )
-    outcome = negotiate(experiment, values, noise, trace=trace)
-    return outcome_columns(experiment, values, noise, outcome), outcome
 
 
 def negotiate(

@@ -91,6 +91,10 @@ class Noise:
     election: np.ndarray
     ratification: np.ndarray
 
+    def take(self, rows) -> Noise:
+        """The noise of draws ``rows`` (an index array or slice)."""
+        return Noise(self.talks[rows], self.election[rows], self.ratification[rows])
+
 
 @dataclass
 class TraceEvent:

@@ -46,6 +46,7 @@ from models.pressure import (
 )
 
 ACTIVE, PENDING, DONE, FAILED, NO_TALKS = 0, 1, 2, 3, 4
+VETO_TOLERANCE = 1e-12  # relative
 
 
 @dataclass(frozen=True)
@@ -164,9 +165,9 @@ class BatchNegotiation:
             us_side(setting, values, self.pressure, self.tables),
             kr_side(setting, values, self.pressure, self.tables),
         )
-        # hard limits on the level (bn KRW per year) each side's negotiators may accept
-        self.us_floor = np.full(n, -np.inf)  # set by a presidential veto
-        self.kr_cap = np.full(n, np.inf)  # set by a failed ratification
+        # hard limits on what each side's negotiators may accept
+        self.us_floor = np.full(n, -np.inf)  # level, set by a presidential veto
+        self.kr_cap = np.full(n, np.inf)  # first-year amount, set by a failed ratification
         self.status = np.where(noise.talks < values["talks_probability"], ACTIVE, NO_TALKS)
         self.next_round = np.full(n, self.n_rounds)
         self.out = BatchOutcome(
@@ -319,7 +320,8 @@ class BatchNegotiation:
             strength=self.v["veto_strength"][draws],
             threshold=self.v["veto_pressure_threshold"][draws],
         )
-        vetoed = level < floor
+        # a deal struck on the floor of an earlier veto must pass despite rounding
+        vetoed = level < floor - VETO_TOLERANCE * np.abs(floor)
         if self.tracing:
             for j, i in enumerate(draws):
                 self._log(
@@ -378,15 +380,10 @@ class BatchNegotiation:
         floor, cap = self.us_floor[draws], self.kr_cap[draws]
         limited = np.isfinite(floor)
         if limited.any():
-            lo[limited] = np.maximum(
-                lo[limited], floor[limited, None] / self.us.level_factor[draws[limited]]
-            )
-        limited = np.isfinite(cap)
-        if limited.any():
-            hi[limited] = np.minimum(
-                hi[limited], cap[limited, None] / self.kr.level_factor[draws[limited]]
-            )
-        return lo, hi
+            limit = floor[limited, None] / self.us.level_factor[draws[limited]]
+            lo[limited] = np.maximum(lo[limited], limit)
+        # the Assembly votes on the first-year increase, so its cap is on the first-year amount
+        return lo, np.minimum(hi, cap[:, None])
 
     def _screen(self, draws: np.ndarray, r_from: int) -> None:
         """Set ``next_round`` of ``draws`` to their first round with a zone in the segment."""

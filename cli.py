@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -60,6 +61,16 @@ def run(
     out: Annotated[
         Path | None, typer.Option(help="Result folder (default: runs/NAME-TIME).")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the interrupted run into --out.")
+    ] = False,
+    no_draws: Annotated[
+        bool, typer.Option("--no-draws", help="Keep only the summary's per-draw columns.")
+    ] = False,
+    executor: Annotated[str, typer.Option(help="Where batches run: local or dask.")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
@@ -69,17 +80,45 @@ def run(
     _positive("--workers", workers)
     if seed is not None and seed < 0:
         raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
+    if executor not in ("local", "dask"):
+        raise BadInput(f"--executor: must be local or dask, got {executor!r}")
     cfg = load_config(config)  # validate before anything is created
     n = cfg.experiment.draws if draws is None else draws
     if out is None:
+        if resume:
+            raise BadInput("--resume: name the interrupted run's folder with --out")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{cfg.experiment.name}-{stamp}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BadInput(f"--out: {out} already exists and is not empty")
-    with _progress(n, quiet=as_json) as advance:
-        result, _ = run_experiment(
-            config, draws=draws, seed=seed, workers=workers, out=out, progress=advance
+    try:
+        with _progress(n, quiet=as_json) as advance:
+            result, _ = run_experiment(
+                config,
+                draws=draws,
+                seed=seed,
+                workers=workers,
+                out=out,
+                progress=advance,
+                executor=executor,
+                scheduler=scheduler,
+                resume=resume,
+                keep_draws=not no_draws,
+                in_memory=False,
+            )
+    except KeyboardInterrupt:
+        from experiments.store import partial_folder
+
+        done = len(list((partial_folder(out) / "draws").glob("part-*.parquet")))
+        args = " ".join(sys.argv[1:]) if sys.argv[1:] else "run"
+        resume_hint = args if "--out" in args else f"{args} --out {out}"
+        err_console.print(
+            f"interrupted: {done} batches finished and kept; no result folder was completed. "
+            f"Continue with: smasim {resume_hint}{'' if resume else ' --resume'}",
+            markup=False,
+            soft_wrap=True,
         )
+        raise typer.Exit(130) from None
     if as_json:
         print(json.dumps({"result_folder": str(out), **result.summary}, indent=2))
         return
@@ -307,13 +346,27 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def _terminate(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
+    from simulation.executors import BatchFailed
+
+    signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: finished batches are kept
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
     except (ConfigError, StoreError, BadInput, ValueError) as exc:
         err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
         return 2
+    except BatchFailed as exc:
+        err_console.print(
+            f"error: {exc}; the finished batches are kept: rerun with --resume",
+            markup=False,
+            soft_wrap=True,
+        )
+        return 1
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted: no result folder was written", markup=False)
         return 130
@@ -328,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{ctx.command_path}: " if ctx is not None else ""
         err_console.print(f"error: {where}{exc.format_message()}", markup=False, soft_wrap=True)
         return code
-    return 0
+    # Typer returns the code of a typer.Exit raised in a command when not standalone
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

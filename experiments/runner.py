@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from experiments.config import Config, build_experiment, load_config, resolved_dict
-from experiments.store import write_run
+from experiments.store import RunWriter
 from models.agents import amount_at_utility
 from models.bargaining import CONCEPTS, solve_zone
 from models.pressure import kr_side, nash_weight, round_discount, us_side
+from simulation.executors import ExecutorKind
 from simulation.montecarlo import (
     Experiment,
     RunResult,
@@ -30,6 +31,7 @@ from simulation.montecarlo import (
     outcome_columns,
     run,
     sample_batch,
+    summary_columns,
 )
 from simulation.negotiation import TraceEvent
 
@@ -42,8 +44,13 @@ def run_experiment(
     workers: int = 1,
     out: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
+    resume: bool = False,
+    keep_draws: bool = True,
+    in_memory: bool = True,
 ) -> tuple[RunResult, Config]:
-    """Run a config's Monte Carlo experiment, optionally writing a result folder.
+    """Run a config's Monte Carlo experiment, optionally into a result folder.
 
     Parameters
     ----------
@@ -52,11 +59,21 @@ def run_experiment(
     draws, seed : int, optional
         Override the config's ``experiment.draws`` / ``experiment.seed``.
     workers : int
-        Processes; the result is the same for any value.
+        Processes of the local executor; the result is the same for any value.
     out : path, optional
-        Result folder to write (atomically); nothing is written when omitted.
+        Result folder, written batch by batch and complete only at the end (see
+        :mod:`experiments.store`); nothing is written when omitted.
     progress : callable, optional
         Called with the number of draws finished after each batch.
+    executor : {"local", "dask"}
+        Where batches run; ``scheduler`` is the Dask scheduler's address.
+    resume : bool
+        Continue the interrupted run into ``out`` from its finished batches.
+    keep_draws : bool
+        Write the whole per-draw table (True) or only the summary's columns.
+    in_memory : bool
+        Keep the whole per-draw table in ``result.columns`` (True), or only the summary's
+        columns (memory bounded for very large runs; the table is in ``out``).
 
     Returns
     -------
@@ -67,11 +84,34 @@ def run_experiment(
     experiment = build_experiment(cfg)
     n = cfg.experiment.draws if draws is None else draws
     s = cfg.experiment.seed if seed is None else seed
-    result = run(experiment, draws=n, seed=s, workers=workers, progress=progress)
-    if out is not None:
-        resolved = resolved_dict(cfg)
-        resolved["experiment"]["draws"], resolved["experiment"]["seed"] = n, s
-        write_run(result, out, config=resolved)
+    if n < 1:
+        raise ValueError(f"--draws: must be a positive integer, got {n}")
+    options = {"workers": workers, "executor": executor, "scheduler": scheduler}
+    if out is None:
+        if resume:
+            raise ValueError("--resume: name the interrupted run's folder with --out")
+        result = run(experiment, draws=n, seed=s, progress=progress, **options)
+        return result, cfg
+    resolved = resolved_dict(cfg)
+    resolved["experiment"]["draws"], resolved["experiment"]["seed"] = n, s
+    writer = RunWriter(
+        out,
+        config=resolved,
+        batch_size=experiment.batch_size,
+        resume=resume,
+        draws_columns=None if keep_draws else summary_columns(experiment),
+    )
+    result = run(
+        experiment,
+        draws=n,
+        seed=s,
+        progress=progress,
+        sink=writer.add,
+        done=writer.finished_batches() if resume else None,
+        retain="all" if in_memory and keep_draws else "summary",
+        **options,
+    )
+    writer.finish(result)
     return result, cfg
 
 

@@ -1,16 +1,22 @@
-"""The result store: one folder per run, written atomically.
+"""The result store: one folder per run, written as batches finish, complete only at the end.
 
-A run folder holds
+A finished run folder holds
 
-* ``config.json``: the resolved config (after ``extends`` and defaults),
-* ``metadata.json``: format version, seed, draws, workers, timing, package versions, and the
-  SHA-256 of ``draws.parquet``,
-* ``draws.parquet``: the per-draw table (one row per draw: outcomes, contribution path,
-  sampled parameters and noise; columns in the README),
+* ``config.json``: the resolved config (after ``extends`` and defaults, with the draws and seed
+  used),
+* ``metadata.json``: format version, seed, draws, batch size, workers, timing, package
+  versions, package labels, and the SHA-256 and row count of every part of the per-draw table,
+* ``draws/part-NNNNN.parquet``: the per-draw table, one Parquet file per batch, in batch order
+  (one row per draw: outcomes, contribution path, sampled parameters and noise; columns in the
+  README). With ``--no-draws`` the parts hold only the columns the summary needs.
 * ``summary.json``: the summary printed by ``smasim run``.
 
-Everything is written into a hidden temporary folder beside the target and renamed into place
-at the end, so an interrupted run never leaves a folder that looks finished.
+While a run is going, everything lives in a hidden ``.NAME.partial`` folder beside the target:
+each batch's part is written to a temporary file and renamed into place, so every part present
+is complete. At the end ``metadata.json`` and then ``summary.json`` are written and the folder
+is renamed to its name. An interrupted run therefore never leaves a folder that looks finished,
+and ``--resume`` continues from the parts already written: batches are deterministic by seed
+and index, so the result is the same bits as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -20,17 +26,17 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simulation.montecarlo import RunResult
+from simulation.montecarlo import RunResult, batch_sizes
 
-FORMAT_VERSION = 1
-DRAWS_FILE = "draws.parquet"
+FORMAT_VERSION = 2
+DRAWS_DIR = "draws"
+IDENTITY_FILE = "run.json"
 
 
 class StoreError(OSError):
@@ -48,86 +54,160 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def write_run(result: RunResult, folder: str | Path, *, config: dict[str, Any]) -> Path:
-    """Write a run to ``folder`` atomically.
+def partial_folder(folder: str | Path) -> Path:
+    """The hidden folder a run into ``folder`` writes while it is going."""
+    folder = Path(folder)
+    return folder.parent / f".{folder.name}.partial"
+
+
+class RunWriter:
+    """Writes one run folder batch by batch.
 
     Parameters
     ----------
-    result : RunResult
     folder : path
-        Must not exist yet (or be an empty directory).
+        The finished folder's name; must not exist yet (or be an empty directory).
     config : dict
-        The resolved config, JSON-ready.
+        The resolved config, JSON-ready (its ``experiment`` table carries draws and seed).
+    batch_size : int
+        Draws per batch.
+    resume : bool
+        Continue an interrupted run into ``folder``: its partial folder must exist and have
+        been started with the same config; the batches it holds are reused.
+    draws_columns : sequence of str, optional
+        Columns to keep in the parts (all when omitted).
+    """
 
-    Returns
-    -------
-    Path
-        The folder written.
+    def __init__(
+        self,
+        folder: str | Path,
+        *,
+        config: dict[str, Any],
+        batch_size: int,
+        resume: bool = False,
+        draws_columns: tuple[str, ...] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.partial = partial_folder(self.folder)
+        self.columns = draws_columns
+        identity = {
+            "format_version": FORMAT_VERSION,
+            "config": config,
+            "batch_size": batch_size,
+            "columns": list(draws_columns) if draws_columns else "all",
+        }
+        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
+            raise StoreError(f"--out: {self.folder} already exists and is not empty")
+        if resume:
+            if not (self.partial / IDENTITY_FILE).is_file():
+                raise StoreError(f"--resume: no interrupted run to resume at {self.folder}")
+            if read_json(self.partial / IDENTITY_FILE) != json.loads(_dumps(identity)):
+                raise StoreError(
+                    f"--resume: the interrupted run at {self.folder} was started with another "
+                    "config, seed, draw count or batch size; rerun without --resume"
+                )
+        else:
+            # a leftover partial folder is an interrupted run nobody resumed: start afresh
+            shutil.rmtree(self.partial, ignore_errors=True)
+            try:
+                (self.partial / DRAWS_DIR).mkdir(parents=True)
+                _write_json(self.partial / IDENTITY_FILE, identity)
+            except OSError as exc:
+                raise StoreError(f"--out: cannot create {self.folder}: {exc.strerror}") from None
+
+    def finished_batches(self) -> dict[int, dict[str, np.ndarray]]:
+        """The batches already written (when resuming), by batch index."""
+        out = {}
+        for path in sorted((self.partial / DRAWS_DIR).glob("part-*.parquet")):
+            out[int(path.stem.split("-")[1])] = _read_part(path)
+        return out
+
+    def add(self, batch: int, columns: dict[str, np.ndarray]) -> None:
+        """Write one batch's part atomically."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        keep = columns if self.columns is None else {k: columns[k] for k in self.columns}
+        path = self.partial / DRAWS_DIR / _part_name(batch)
+        tmp = path.with_name(f".{path.name}.tmp")
+        pq.write_table(pa.table(keep), tmp, compression="zstd")
+        _fsync(tmp)
+        os.replace(tmp, path)
+
+    def finish(self, result: RunResult) -> Path:
+        """Write metadata and summary and move the folder into place."""
+        e = result.experiment
+        n_parts = len(batch_sizes(result.draws, e.batch_size))
+        parts = []
+        for b in range(n_parts):
+            path = self.partial / DRAWS_DIR / _part_name(b)
+            if not path.is_file():
+                raise StoreError(f"{self.folder}: part {b} of the per-draw table is missing")
+            parts.append({"file": f"{DRAWS_DIR}/{path.name}", "sha256": _sha256(path)})
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "experiment": e.name,
+            "seed": result.seed,
+            "seed_sequence": {"entropy": result.seed, "spawn_key_per_batch": "(batch_index,)"},
+            "draws": result.draws,
+            "batch_size": e.batch_size,
+            "workers": result.workers,
+            "elapsed_s": round(result.elapsed_s, 3),
+            "draws_columns": list(self.columns) if self.columns else "all",
+            "parts": parts,
+            "packages": package_versions(),
+            "package_labels": [e.setting.packages.label(k) for k in range(e.setting.packages.size)],
+            "rules": [r.name for r in e.setting.packages.rules],
+        }
+        identity = read_json(self.partial / IDENTITY_FILE)
+        _write_json(self.partial / "config.json", identity["config"])
+        _write_json(self.partial / "metadata.json", meta)
+        # summary last: its presence marks a complete folder
+        _write_json(self.partial / "summary.json", result.summary)
+        (self.partial / IDENTITY_FILE).unlink()
+        if self.folder.exists():
+            self.folder.rmdir()
+        os.replace(self.partial, self.folder)
+        return self.folder
+
+
+def write_run(result: RunResult, folder: str | Path, *, config: dict[str, Any]) -> Path:
+    """Write a run held in memory (``result.columns`` is the full table) to ``folder``."""
+    e = result.experiment
+    writer = RunWriter(folder, config=config, batch_size=e.batch_size)
+    try:
+        for b, size in enumerate(batch_sizes(result.draws, e.batch_size)):
+            rows = slice(b * e.batch_size, b * e.batch_size + size)
+            writer.add(b, {k: v[rows] for k, v in result.columns.items()})
+        return writer.finish(result)
+    except BaseException:
+        shutil.rmtree(writer.partial, ignore_errors=True)
+        raise
+
+
+def read_draws(folder: str | Path) -> dict[str, np.ndarray]:
+    """The per-draw table of a finished run folder, each part checked against its checksum.
 
     Raises
     ------
     StoreError
-        If the folder exists and is not empty, or cannot be written.
+        If the folder is incomplete, of another format, or a part is missing or damaged.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     folder = Path(folder)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise StoreError(f"out: {folder} already exists and is not empty; choose another --out")
-    parent = folder.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=parent))
-    except OSError as exc:
-        raise StoreError(f"out: cannot create {folder}: {exc.strerror}") from None
-    try:
-        table = pa.table(result.columns)
-        pq.write_table(table, tmp / DRAWS_FILE, compression="zstd")
-        digest = _sha256(tmp / DRAWS_FILE)
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "experiment": result.experiment.name,
-            "seed": result.seed,
-            "seed_sequence": {"entropy": result.seed, "spawn_key_per_batch": "(batch_index,)"},
-            "draws": result.draws,
-            "batch_size": result.experiment.batch_size,
-            "workers": result.workers,
-            "elapsed_s": round(result.elapsed_s, 3),
-            "draws_sha256": digest,
-            "packages": package_versions(),
-            "package_labels": [
-                result.experiment.setting.packages.label(k)
-                for k in range(result.experiment.setting.packages.size)
-            ],
-            "rules": [r.name for r in result.experiment.setting.packages.rules],
-        }
-        _write_json(tmp / "config.json", config)
-        _write_json(tmp / "metadata.json", meta)
-        # summary last: its presence marks a complete folder
-        _write_json(tmp / "summary.json", result.summary)
-        if folder.exists():
-            folder.rmdir()
-        os.replace(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
-
-
-def read_draws(folder: str | Path) -> dict[str, np.ndarray]:
-    """The per-draw table of a run folder, checked against its recorded checksum."""
-    import pyarrow.parquet as pq
-
-    folder = Path(folder)
+    if not (folder / "summary.json").is_file():
+        raise StoreError(f"{folder}: not a finished smasim run folder (no summary.json)")
     meta = read_json(folder / "metadata.json")
-    path = folder / DRAWS_FILE
     if meta.get("format_version") != FORMAT_VERSION:
         raise StoreError(f"{folder}: unsupported result format {meta.get('format_version')!r}")
-    if not path.is_file() or _sha256(path) != meta.get("draws_sha256"):
-        raise StoreError(f"{folder}: {DRAWS_FILE} is missing or damaged (checksum mismatch)")
-    table = pq.read_table(path)
-    return {name: table.column(name).to_numpy() for name in table.column_names}
+    tables = []
+    for part in meta.get("parts", []):
+        path = folder / part["file"]
+        if not path.is_file() or _sha256(path) != part["sha256"]:
+            raise StoreError(f"{folder}: {part['file']} is missing or damaged (checksum mismatch)")
+        tables.append(_read_part(path))
+    if not tables:
+        raise StoreError(f"{folder}: the per-draw table is empty")
+    return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -138,11 +218,32 @@ def read_json(path: Path) -> dict[str, Any]:
         raise StoreError(f"{path}: cannot read: {exc}") from None
 
 
+def _read_part(path: Path) -> dict[str, np.ndarray]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def _part_name(batch: int) -> str:
+    return f"part-{batch:05d}.parquet"
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, default=_json_default)
+
+
 def _write_json(path: Path, data: Any) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, default=_json_default)
-        f.write("\n")
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(_dumps(data) + "\n")
         f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as f:
         os.fsync(f.fileno())
 
 

@@ -48,6 +48,10 @@ CONCEPTS: tuple[str, ...] = (
     "accepted_offer",
 )
 _XRTOL, _XATOL = 1e-13, 1e-12
+# Gains below this count as zero when packages are ranked by their Nash product: a side
+# left at its disagreement value does not make every package tie at -inf, and rounding
+# (1e-17 against 0) cannot decide the package.
+GAIN_FLOOR = 1e-12
 _TOLERANCES = {"xrtol": _XRTOL, "xatol": _XATOL}
 
 
@@ -425,7 +429,10 @@ def solve_zone(
     else:
         a = alpha[draw]
         with np.errstate(divide="ignore"):
-            score = a * np.log(np.maximum(g_us, 0.0)) + (1.0 - a) * np.log(np.maximum(g_kr, 0.0))
+            floor = GAIN_FLOOR
+            score = a * np.log(np.maximum(g_us, floor)) + (1.0 - a) * np.log(
+                np.maximum(g_kr, floor)
+            )
     return _select(n, n_pkg, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
 
 

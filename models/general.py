@@ -16,7 +16,7 @@ import numpy as np
 from scipy.differentiate import derivative
 from scipy.optimize import brentq
 
-from models.bargaining import CONCEPTS
+from models.bargaining import CONCEPTS, GAIN_FLOOR
 
 UtilityFn = Callable[[np.ndarray, int], np.ndarray]
 _XTOL = 1e-14
@@ -146,9 +146,7 @@ def solve(
 
 
 def _log_nash(g_us: float, g_kr: float, alpha: float) -> float:
-    if g_us <= 0 or g_kr <= 0:
-        return -1e300
-    return alpha * np.log(g_us) + (1 - alpha) * np.log(g_kr)
+    return alpha * np.log(max(g_us, GAIN_FLOOR)) + (1 - alpha) * np.log(max(g_kr, GAIN_FLOOR))
 
 
 def _nash(problem: GeneralProblem, k: int, lo: float, hi: float, alpha: float) -> float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 from models.agents import DAYS_PER_MONTH
 from models.packages import EscalationRule, contribution_path
 from models.pressure import Setting
+from simulation.executors import ExecutorKind, map_batches
 from simulation.negotiation import (
     DONE,
     NO_TALKS,
@@ -177,6 +177,26 @@ def _batch_worker(args: tuple[Experiment, int, int, int]) -> dict[str, np.ndarra
     return simulate_batch(experiment, seed, batch, size)[0]
 
 
+SUMMARY_COLUMNS = (
+    "outcome",
+    "agreement_date",
+    "in_force_date",
+    "lapse_months",
+    "duration_years",
+    "rule_index",
+    "vetoes",
+    "ratification_rejections",
+    "solver_converged",
+    "param_krw_per_usd",
+)
+
+
+def summary_columns(experiment: Experiment) -> tuple[str, ...]:
+    """The per-draw columns :func:`summarize` needs (kept in memory by streamed runs)."""
+    years = tuple(f"amount_{y}_bn_krw" for y in experiment.report_years)
+    return (*SUMMARY_COLUMNS, *years)
+
+
 def run(
     experiment: Experiment,
     *,
@@ -184,6 +204,11 @@ def run(
     seed: int,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
+    sink: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    done: dict[int, dict[str, np.ndarray]] | None = None,
+    retain: str = "all",
 ) -> RunResult:
     """Run ``draws`` draws of an experiment.
 
@@ -195,9 +220,23 @@ def run(
     seed : int
         Root of the run's :class:`numpy.random.SeedSequence`.
     workers : int
-        Processes; 1 runs in this process. The result does not depend on it.
+        Processes of the local pool; 1 runs in this process. The result does not depend on it.
     progress : callable, optional
         Called with the number of draws finished after each batch.
+    executor : {"local", "dask"}
+        Where batches run (:mod:`simulation.executors`); the result does not depend on it.
+    scheduler : str, optional
+        Dask scheduler address, for ``executor="dask"``.
+    sink : callable, optional
+        ``sink(batch, columns)`` receives each finished batch's per-draw table, in batch
+        order (to write it to disk as it comes).
+    done : dict of int to dict, optional
+        Batches already finished (by batch index: their per-draw tables, or at least the
+        summary's columns), as when resuming an interrupted run; they are not computed again.
+    retain : {"all", "summary"}
+        Which columns the result keeps in memory: the whole per-draw table, or only those the
+        summary needs (:func:`summary_columns`), so that memory stays bounded for any number
+        of draws when a ``sink`` keeps the rest.
 
     Returns
     -------
@@ -210,26 +249,44 @@ def run(
         msg = "workers must be a positive integer"
         raise ValueError(msg)
     sizes = batch_sizes(draws, experiment.batch_size)
-    jobs = [(experiment, seed, b, s) for b, s in enumerate(sizes)]
+    done = dict(done or {})
+    jobs = [(experiment, seed, b, s) for b, s in enumerate(sizes) if b not in done]
+    if retain not in ("all", "summary"):
+        msg = f"retain must be 'all' or 'summary', not {retain!r}"
+        raise ValueError(msg)
+    keep = summary_columns(experiment) if retain == "summary" else None
     start = time.perf_counter()
-    parts: list[dict[str, np.ndarray]] = []
-    if workers == 1 or len(jobs) == 1:
-        for job in jobs:
-            parts.append(_batch_worker(job))
-            if progress:
-                progress(job[3])
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for job, part in zip(jobs, pool.map(_batch_worker, jobs), strict=True):
-                parts.append(part)
-                if progress:
-                    progress(job[3])
-    columns = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    columns["draw"] = np.arange(draws, dtype=np.int64)
+    parts: dict[int, dict[str, np.ndarray]] = {
+        b: _select_columns(cols, keep) for b, cols in done.items()
+    }
+    if progress and done:
+        progress(sum(sizes[b] for b in done))
+    batches = map_batches(
+        _batch_worker,
+        jobs,
+        batch_of=lambda job: job[2],
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+    )
+    for job, part in batches:
+        b = job[2]
+        part["draw"] = np.arange(b * experiment.batch_size, b * experiment.batch_size + job[3])
+        if sink is not None:
+            sink(b, part)
+        parts[b] = _select_columns(part, keep)
+        if progress:
+            progress(job[3])
+    ordered = [parts[b] for b in range(len(sizes))]
+    columns = {k: np.concatenate([p[k] for p in ordered]) for k in ordered[0]}
     elapsed = time.perf_counter() - start
     result = RunResult(experiment, seed, draws, columns, elapsed_s=elapsed, workers=workers)
     result.summary = summarize(experiment, columns)
     return result
+
+
+def _select_columns(cols: dict[str, np.ndarray], keep) -> dict[str, np.ndarray]:
+    return cols if keep is None else {k: cols[k] for k in keep}
 
 
 def outcome_columns(
@@ -280,7 +337,7 @@ def outcome_columns(
     lapse_months = np.maximum(end_day - cal.expiry_day, 0.0) / DAYS_PER_MONTH
 
     cols: dict[str, np.ndarray] = {
-        "draw": np.arange(n, dtype=np.int64),  # replaced by the global index in run()
+        "draw": np.arange(n, dtype=np.int64),  # the row in its batch; run() sets the global one
         "outcome": outcome,
         "agreement_date": e.date(out.agree_day),
         "in_force_date": e.date(out.in_force_day),

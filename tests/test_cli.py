@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 YEARS = [str(y) for y in range(2026, 2031)]
 QUANTILES = ("q05", "q25", "q50", "q75", "q95")
 CONCEPTS = ("nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer")
-RUN_FILES = {"config.json", "metadata.json", "draws.parquet", "summary.json"}
+RUN_FILES = {"config.json", "metadata.json", "draws", "summary.json"}
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +79,7 @@ def assert_one_line_error(code: int, out: str, err: str, *fields: str) -> None:
 
 def assert_no_result_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
-    assert not list(tmp_path.glob(".out.*partial")), "a partial result folder was left behind"
+    assert not list(tmp_path.glob(".out*partial")), "a partial result folder was left behind"
 
 
 # --- A. bad input ----------------------------------------------------------------------------
@@ -185,7 +185,7 @@ def test_existing_non_empty_out_is_refused_and_left_untouched(tmp_path, capsys):
     assert_one_line_error(*run_main(["run", "--draws", "200", "--out", out], capsys), "--out")
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert (out / "keep.txt").read_text(encoding="utf-8") == "earlier results"
-    assert not list(tmp_path.glob(".out.*partial"))
+    assert not list(tmp_path.glob(".out*partial"))
 
 
 @pytest.mark.parametrize("name", sorted(bundled_configs()))
@@ -213,7 +213,7 @@ def test_run_prints_table_and_writes_complete_result_folder(tmp_path, capsys):
     config = json.loads((out / "config.json").read_text(encoding="utf-8"))
     assert (config["experiment"]["draws"], config["experiment"]["seed"]) == (2000, 7)
     assert len(read_draws(out)["outcome"]) == 2000
-    assert not list(tmp_path.glob(".out.*partial"))
+    assert not list(tmp_path.glob(".out*partial"))
 
 
 def test_run_json_is_valid_summary_and_reproducible(tmp_path, capsys):
@@ -289,7 +289,7 @@ def trace_json(capsys, *argv) -> dict:
 
 def test_trace_replays_one_draw_of_a_run_alone(tmp_path, capsys):
     """Protects: `trace --draw 3` regenerates draw 3 of `run --draws 2000 --seed 7` alone and
-    gets the same outcome as row 3 of draws.parquet; also for a draw without agreement."""
+    gets the same outcome as row 3 of the per-draw table; also for a draw without agreement."""
     out = tmp_path / "out"
     assert run_main(["run", "--draws", "2000", "--seed", "7", "--out", out], capsys)[0] == 0
     table = read_draws(out)

@@ -1,0 +1,118 @@
+"""Where batches run: this process, a local process pool, or a Dask cluster.
+
+Every executor maps a batch function over jobs and yields ``(job, result)`` in job order, so
+whatever runs the batches, the run is assembled the same way and the bits do not change. A
+worker that dies surfaces as :class:`BatchFailed` naming the batch; an interrupt (Ctrl-C,
+SIGTERM) stops the pool's processes at once instead of waiting for running batches.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Literal
+
+ExecutorKind = Literal["local", "dask"]
+EXECUTORS: tuple[str, ...] = ("local", "dask")
+
+
+class BatchFailed(RuntimeError):
+    """A batch could not be computed (its worker died or raised)."""
+
+    def __init__(self, batch: int, reason: str) -> None:
+        super().__init__(f"batch {batch} failed: {reason}")
+        self.batch = batch
+
+
+def map_batches(
+    fn: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    *,
+    batch_of: Callable[[Any], int],
+    executor: ExecutorKind = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(job, fn(job))`` for every job, in job order.
+
+    Parameters
+    ----------
+    fn : callable
+        Picklable batch function.
+    jobs : sequence
+        Its arguments, one per batch.
+    batch_of : callable
+        Batch index of a job (for error messages).
+    executor : {"local", "dask"}
+        ``local``: this process (``workers == 1``) or a process pool; ``dask``: a Dask
+        distributed cluster at ``scheduler``.
+    workers : int
+        Processes of the local pool.
+    scheduler : str, optional
+        Address of the Dask scheduler (``tcp://host:port``); required for ``dask``.
+    """
+    if executor == "local":
+        if workers <= 1 or len(jobs) <= 1:
+            yield from _serial(fn, jobs, batch_of)
+        else:
+            yield from _process_pool(fn, jobs, batch_of, workers)
+    elif executor == "dask":
+        if not scheduler:
+            msg = "--scheduler: the Dask executor needs a scheduler address (tcp://host:port)"
+            raise ValueError(msg)
+        yield from _dask(fn, jobs, batch_of, scheduler)
+    else:
+        msg = f"--executor: unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}"
+        raise ValueError(msg)
+
+
+def _serial(fn, jobs, batch_of):
+    for job in jobs:
+        yield job, fn(job)
+
+
+def _ignore_sigint() -> None:
+    # the parent handles Ctrl-C and stops the workers; a worker must not die half-way first
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _process_pool(fn, jobs, batch_of, workers):
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_ignore_sigint)
+    futures = [pool.submit(fn, job) for job in jobs]
+    try:
+        for job, future in zip(jobs, futures, strict=True):
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                raise BatchFailed(batch_of(job), "a worker process died") from None
+            yield job, result
+    except BaseException:
+        # interrupted or failed: stop at once rather than finish the queued batches
+        # (the pool keeps its processes in a private attribute; there is no public kill)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _dask(fn, jobs, batch_of, scheduler):
+    try:
+        from distributed import Client
+    except ImportError:
+        msg = "--executor dask needs the dask extra: pip install 'smasim[dask]'"
+        raise ValueError(msg) from None
+    with Client(scheduler) as client:
+        futures = client.map(fn, jobs, pure=False)
+        try:
+            for job, future in zip(jobs, futures, strict=True):
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    raise BatchFailed(batch_of(job), f"{type(exc).__name__}: {exc}") from exc
+                yield job, result
+        finally:
+            client.cancel(futures)

@@ -1,0 +1,184 @@
+"""Result folders: atomic writing, checksums, resuming, interruption, dying workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from experiments.config import build_experiment, load_config, resolved_dict
+from experiments.runner import run_experiment
+from experiments.store import RunWriter, StoreError, partial_folder, read_draws
+from simulation.executors import BatchFailed, map_batches
+from simulation.montecarlo import run
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def same_bits(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k].dtype == b[k].dtype and a[k].tobytes() == b[k].tobytes(), k
+
+
+@pytest.fixture(scope="module")
+def small():
+    cfg = load_config()
+    return cfg, replace(build_experiment(cfg), batch_size=500)
+
+
+def write(small, folder, *, draws=1600, seed=4, stop_after=None, resume=False):
+    cfg, experiment = small
+    config = resolved_dict(cfg)
+    writer = RunWriter(folder, config=config, batch_size=experiment.batch_size, resume=resume)
+    written = []
+
+    def sink(b, cols):
+        if stop_after is not None and len(written) == stop_after:
+            raise KeyboardInterrupt
+        writer.add(b, cols)
+        written.append(b)
+
+    done = writer.finished_batches() if resume else None
+    result = run(experiment, draws=draws, seed=seed, sink=sink, done=done)
+    writer.finish(result)
+    return result
+
+
+def test_a_run_folder_reads_back_bit_for_bit(small, tmp_path):
+    result = write(small, tmp_path / "r")
+    same_bits(read_draws(tmp_path / "r"), result.columns)
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == [
+        "config.json",
+        "draws",
+        "metadata.json",
+        "summary.json",
+    ]
+    assert not partial_folder(tmp_path / "r").exists()
+
+
+def test_an_interrupted_run_leaves_no_finished_looking_folder(small, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=2)
+    assert not (tmp_path / "r").exists()
+    partial = partial_folder(tmp_path / "r")
+    assert not (partial / "summary.json").exists()
+    assert len(list((partial / "draws").glob("part-*.parquet"))) == 2
+
+
+def test_resume_gives_the_bits_of_an_uninterrupted_run(small, tmp_path):
+    whole = write(small, tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=2)
+    resumed = write(small, tmp_path / "r", resume=True)
+    same_bits(read_draws(tmp_path / "r"), read_draws(tmp_path / "whole"))
+    assert resumed.summary == whole.summary
+
+
+def test_resume_refuses_a_different_run(small, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=1)
+    cfg, experiment = small
+    other = resolved_dict(cfg)
+    other["experiment"]["seed"] = 999
+    with pytest.raises(StoreError, match="another config"):
+        RunWriter(tmp_path / "r", config=other, batch_size=experiment.batch_size, resume=True)
+    with pytest.raises(StoreError, match="no interrupted run"):
+        RunWriter(tmp_path / "elsewhere", config=other, batch_size=500, resume=True)
+
+
+def test_a_new_run_replaces_a_stale_partial_folder(small, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=1)
+    result = write(small, tmp_path / "r", seed=5)
+    same_bits(read_draws(tmp_path / "r"), result.columns)
+
+
+def test_a_damaged_part_is_detected(small, tmp_path):
+    write(small, tmp_path / "r")
+    part = next((tmp_path / "r" / "draws").glob("part-*.parquet"))
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match="damaged"):
+        read_draws(tmp_path / "r")
+
+
+def test_a_folder_without_summary_is_not_read(small, tmp_path):
+    write(small, tmp_path / "r")
+    (tmp_path / "r" / "summary.json").unlink()
+    with pytest.raises(StoreError, match="not a finished"):
+        read_draws(tmp_path / "r")
+
+
+def test_no_draws_keeps_only_the_summary_columns(tmp_path):
+    result, _ = run_experiment(draws=1000, seed=2, out=tmp_path / "r", keep_draws=False)
+    table = read_draws(tmp_path / "r")
+    assert "param_us_pressure" not in table and "amount_2026_bn_krw" in table
+    assert set(table) == set(result.columns)
+
+
+def _die_on_batch_two(job):
+    if job == 2:
+        os._exit(3)  # a worker killed mid-batch (out of memory, SIGKILL)
+    return job * 10
+
+
+def test_a_dying_worker_is_an_error_naming_its_batch():
+    jobs = [0, 1, 2, 3]
+    start = time.perf_counter()
+    with pytest.raises(BatchFailed, match="batch 2"):
+        list(map_batches(_die_on_batch_two, jobs, batch_of=lambda j: j, workers=2))
+    assert time.perf_counter() - start < 30  # an error, not a hang
+
+
+def test_unknown_executor_and_missing_scheduler_are_refused():
+    with pytest.raises(ValueError, match="unknown executor"):
+        list(map_batches(str, [1], batch_of=int, executor="cloud"))
+    with pytest.raises(ValueError, match="scheduler"):
+        list(map_batches(str, [1], batch_of=int, executor="dask"))
+
+
+@pytest.mark.slow
+def test_sigint_stops_a_real_run_and_resume_gives_identical_bits(tmp_path):
+    cmd = [sys.executable, "-m", "cli", "run", "--draws", "60000", "--seed", "3", "--workers", "2"]
+    subprocess.run(
+        [*cmd, "--out", str(tmp_path / "whole"), "--json"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    out = tmp_path / "r"
+    proc = subprocess.Popen(
+        [*cmd, "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    partial = partial_folder(out) / "draws"
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(partial.glob("part-*.parquet")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    sent = time.perf_counter()
+    _, err = proc.communicate(timeout=30)
+    stopped = time.perf_counter() - sent
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "--resume" in err
+    assert stopped < 5  # generous for a loaded 2-core CI machine; ~1 s when quiet
+    assert not out.exists() and not (partial_folder(out) / "summary.json").exists()
+    done = subprocess.run(
+        [*cmd, "--out", str(out), "--resume", "--json"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    same_bits(read_draws(out), read_draws(tmp_path / "whole"))
+    summary = json.loads(done.stdout)
+    assert summary["draws"] == 60000

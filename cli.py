@@ -280,6 +280,90 @@ def configs(as_json: JsonOpt = False) -> None:
     out_console.print(table)
 
 
+@app.command()
+def compare(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Two or more result folders or configs (TOML path or bundled name); "
+            "the first is the reference. Configs are run with the same seed."
+        ),
+    ],
+    threshold: Annotated[
+        list[float] | None,
+        typer.Option(help="Report P(amount > X) per year, X in bn KRW; repeatable."),
+    ] = None,
+    draws: Annotated[
+        int | None,
+        typer.Option(help="Draws of the configs run (default: first folder's, else config's)."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Seed of the configs run (default: first folder's, else config's)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; results do not depend on it.")
+    ] = 1,
+    discount_rate: Annotated[
+        float, typer.Option(help="Discount rate of the present value, fraction per year.")
+    ] = 0.03,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for report.md, comparison.json, figures and run folders."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare outcome distributions between scenarios: tables, figures and a report."""
+    import contextlib
+
+    from rich.markdown import Markdown
+
+    from experiments.compare import CompareOptions, run_comparison
+    from experiments.report import comparison_markdown
+
+    _positive("--draws", draws)
+    _positive("--workers", workers)
+    if seed is not None and seed < 0:
+        raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
+    if not discount_rate > -1.0:
+        raise BadInput(f"--discount-rate: must be > -1 (a fraction per year), got {discount_rate}")
+    if len(sources) < 2:
+        raise BadInput("compare: give at least two result folders or configs")
+    options = CompareOptions(thresholds_bn_krw=tuple(threshold or ()), discount_rate=discount_rate)
+    busy = not as_json and err_console.is_terminal
+    with err_console.status("comparing scenarios") if busy else contextlib.nullcontext():
+        done = run_comparison(
+            sources, draws=draws, seed=seed, workers=workers, out=out, options=options
+        )
+    if as_json:
+        head = {"output_folder": None if out is None else str(out)}
+        head["files"] = [str(f) for f in done.files]
+        print(json.dumps(head | done.comparison.to_dict(), indent=2))
+        return
+    out_console.print(Markdown(comparison_markdown(done.comparison)))
+    if out is not None:
+        out_console.print(f"report, figures, data and run folders in {out}")
+
+
+@app.command()
+def plot(
+    result: Annotated[Path, typer.Argument(help="Result folder of smasim run.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the PNG figures (default: RESULT/plots).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw one run's fan chart, first-year ECDF and agreement dates (PNG files)."""
+    from experiments.plots import plot_run
+
+    figures = plot_run(result, out=out)
+    if as_json:
+        print(json.dumps({"files": [str(p) for p in figures.paths()]}, indent=2))
+        return
+    for p in figures.paths():
+        out_console.print(f"wrote {p}")
+
+
 def _print_summary(summary: dict[str, Any], status_quo: float) -> None:
     table = Table(
         title=f"{summary['experiment']}: contribution by year, bn KRW "

@@ -256,9 +256,18 @@ def run(
         raise ValueError(msg)
     keep = summary_columns(experiment) if retain == "summary" else None
     start = time.perf_counter()
-    parts: dict[int, dict[str, np.ndarray]] = {
-        b: _select_columns(cols, keep) for b, cols in done.items()
-    }
+    # the result's columns are filled in place, batch by batch: no concatenation copy
+    columns: dict[str, np.ndarray] = {}
+
+    def store(b: int, cols: dict[str, np.ndarray]) -> None:
+        rows = slice(b * experiment.batch_size, b * experiment.batch_size + sizes[b])
+        for name, values in _select_columns(cols, keep).items():
+            if name not in columns:
+                columns[name] = np.empty(draws, dtype=values.dtype)
+            columns[name][rows] = values
+
+    for b, cols in done.items():
+        store(b, cols)
     if progress and done:
         progress(sum(sizes[b] for b in done))
     batches = map_batches(
@@ -274,11 +283,10 @@ def run(
         part["draw"] = np.arange(b * experiment.batch_size, b * experiment.batch_size + job[3])
         if sink is not None:
             sink(b, part)
-        parts[b] = _select_columns(part, keep)
+        store(b, part)
+        del part
         if progress:
             progress(job[3])
-    ordered = [parts[b] for b in range(len(sizes))]
-    columns = {k: np.concatenate([p[k] for p in ordered]) for k in ordered[0]}
     elapsed = time.perf_counter() - start
     result = RunResult(experiment, seed, draws, columns, elapsed_s=elapsed, workers=workers)
     result.summary = summarize(experiment, columns)
@@ -341,17 +349,17 @@ def outcome_columns(
         "outcome": outcome,
         "agreement_date": e.date(out.agree_day),
         "in_force_date": e.date(out.in_force_day),
-        "agreement_round": out.agree_round.astype(np.int64),
+        "agreement_round": out.agree_round.astype(np.int16),
         "lapse_months": lapse_months,
         "base_bn_krw": np.where(agreed, out.base, np.nan),
-        "package": np.where(agreed, out.package, -1).astype(np.int64),
-        "rule_index": rule_index.astype(np.int64),
-        "duration_years": duration.astype(np.int64),
+        "package": np.where(agreed, out.package, -1).astype(np.int16),
+        "rule_index": rule_index.astype(np.int8),
+        "duration_years": duration.astype(np.int8),
         "growth_rate": growth,
         "u_us": np.where(agreed, out.u_us, np.nan),
         "u_kr": np.where(agreed, out.u_kr, np.nan),
-        "vetoes": out.vetoes,
-        "ratification_rejections": out.rejections,
+        "vetoes": out.vetoes.astype(np.int16),
+        "ratification_rejections": out.rejections.astype(np.int8),
         "high_pressure_after_election": out.high_pressure,
         "us_pressure_final": out.pressure_final,
         "solver_converged": out.converged,
@@ -359,7 +367,7 @@ def outcome_columns(
     for j, y in enumerate(years):
         cols[f"amount_{y}_bn_krw"] = path[:, j]
     # the last year of the agreed term; later years continue frozen (the stated assumption)
-    cols["term_end_year"] = np.where(agreed, e.start_year + duration - 1, -1).astype(np.int64)
+    cols["term_end_year"] = np.where(agreed, e.start_year + duration - 1, -1).astype(np.int16)
     cols["total_bn_krw"] = path.sum(axis=1)
     for name, arr in values.items():
         cols[f"param_{name}"] = arr

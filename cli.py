@@ -19,7 +19,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from experiments.config import DEFAULT_CONFIG, ConfigError, bundled_configs, load_config
+from experiments.config import (
+    DEFAULT_CONFIG,
+    MAX_DRAWS,
+    ConfigError,
+    bundled_configs,
+    load_config,
+)
 from experiments.store import StoreError
 
 app = typer.Typer(
@@ -46,6 +52,12 @@ class BadInput(Exception):
 def _positive(name: str, value: int | None) -> None:
     if value is not None and value < 1:
         raise BadInput(f"{name}: must be a positive integer, got {value}")
+
+
+def _draw_count(value: int | None) -> None:
+    _positive("--draws", value)
+    if value is not None and value > MAX_DRAWS:
+        raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
 
 
 @app.command()
@@ -76,7 +88,7 @@ def run(
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
     from experiments.runner import run_experiment
 
-    _positive("--draws", draws)
+    _draw_count(draws)
     _positive("--workers", workers)
     if seed is not None and seed < 0:
         raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
@@ -169,7 +181,7 @@ def trace(
     """Replay one draw of a run alone and print its round-by-round story."""
     from experiments.runner import trace_draw
 
-    _positive("--draws", draws)
+    _draw_count(draws)
     if draw < 0:
         raise BadInput(f"--draw: must be a non-negative integer, got {draw}")
     t = trace_draw(config, draw=draw, draws=draws, seed=seed)
@@ -643,6 +655,163 @@ def _terminate(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+@app.command()
+def history(as_json: JsonOpt = False) -> None:
+    """Print the sourced SMA record: Korea's contribution by year, derived values marked."""
+    import math
+
+    from experiments.record import load_record
+
+    rows = load_record().history
+    if as_json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    table = Table(title="Korea's SMA contribution by year (data/sma_history.csv)")
+    for col in ("year", "SMA", "amount (bn KRW)", "change (%)", "status", "how it was set"):
+        table.add_column(col, justify="right" if col in ("year", "SMA") or "(" in col else "left")
+    for r in rows:
+        derived = r.status == "derived"
+        amount = "" if math.isnan(r.amount_bn_krw) else f"{r.amount_bn_krw:,.1f}"
+        table.add_row(
+            str(r.year),
+            str(r.sma_round),
+            amount + (" *" if derived else ""),
+            "" if math.isnan(r.change_pct) else f"{r.change_pct:+.1f}",
+            r.status,
+            _first_clause(r.rule),
+        )
+    out_console.print(table)
+    out_console.print(
+        "* derived: arithmetic on sourced inputs, not read from a source (data/record_notes.md); "
+        "missing: no KRW figure found; future: set by the 12th SMA's CPI formula. "
+        "Sources: smasim history --json"
+    )
+
+
+@app.command()
+def backtest(
+    draws: Annotated[int, typer.Option(help="Monte Carlo draws per negotiation.")] = 20_000,
+    seed: Annotated[
+        int | None, typer.Option(help="One seed for every config (default: each config's).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for backtest.json, backtest.md and backtest.png."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the model on the past negotiations (7th-12th SMA) against a naive forecast."""
+    from rich.markdown import Markdown
+
+    from experiments.backtest import backtest_markdown, run_backtest
+
+    _positive("--draws", draws)
+    _backtest_checks(seed, out)
+    busy = not as_json and err_console.is_terminal
+    with err_console.status("backtesting 5 negotiations") if busy else _nullcontext():
+        result = run_backtest(draws=draws, seed=seed, out=out)
+    if as_json:
+        print(json.dumps({"output_folder": _str_or_none(out), **result.to_dict()}, indent=2))
+        return
+    out_console.print(Markdown(backtest_markdown(result)))
+    where = f"; backtest.json, backtest.md and backtest.png in {out}" if out else ""
+    out_console.print(f"{len(result.rows)} negotiations in {result.elapsed_s:.1f} s{where}")
+
+
+@app.command()
+def calibrate(
+    eval_draws: Annotated[
+        int, typer.Option(help="Draws per negotiation in each objective evaluation.")
+    ] = 2_000,
+    max_evals: Annotated[int, typer.Option(help="Objective evaluations per fit.")] = 40,
+    score_draws: Annotated[
+        int, typer.Option(help="Draws per negotiation for the reported scores.")
+    ] = 20_000,
+    seed: Annotated[
+        int | None, typer.Option(help="One seed for every config (default: each config's).")
+    ] = None,
+    loo: Annotated[
+        bool, typer.Option("--loo/--no-loo", help="Also fit leaving each negotiation out.")
+    ] = True,
+    write: Annotated[
+        Path | None,
+        typer.Option(help="Write a config (TOML) extending --base with the fitted values."),
+    ] = None,
+    base: Annotated[
+        str, typer.Option(help="Bundled config the --write config extends.")
+    ] = DEFAULT_CONFIG,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for calibration.json, calibration.md and calibration.png."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the shared behavioural parameters to the past negotiations, with leave-one-out."""
+    from rich.markdown import Markdown
+
+    from experiments.calibrate import calibrate as fit
+    from experiments.calibrate import calibration_markdown, write_calibrated_config
+
+    for name, v in (("--eval-draws", eval_draws), ("--max-evals", max_evals)):
+        _positive(name, v)
+    _positive("--score-draws", score_draws)
+    _backtest_checks(seed, out)
+    if base not in bundled_configs():
+        raise BadInput(f"--base: {base!r} is not a bundled config; see smasim configs")
+    if write is not None and write.exists():
+        raise BadInput(f"--write: {write} already exists; choose another path")
+    busy = not as_json and err_console.is_terminal
+    with err_console.status("calibrating (a few minutes)") if busy else _nullcontext():
+        result = fit(
+            eval_draws=eval_draws,
+            max_evals=max_evals,
+            score_draws=score_draws,
+            seed=seed,
+            leave_one_out=loo,
+            out=out,
+        )
+    written = None
+    if write is not None:
+        written = write_calibrated_config(result.fit.parameters, write, base=base)
+    if as_json:
+        head = {"output_folder": _str_or_none(out), "written_config": _str_or_none(written)}
+        print(json.dumps(head | result.to_dict(), indent=2, default=str))
+        return
+    out_console.print(Markdown(calibration_markdown(result)))
+    out_console.print(
+        f"calibrated in {result.elapsed_s:.1f} s"
+        + (f"; files in {out}" if out else "")
+        + (f"; config written to {written}" if written else "")
+    )
+
+
+def _first_clause(text: str) -> str:
+    """``text`` up to its first ``;`` outside parentheses."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == "(") - (ch == ")")
+        if ch == ";" and depth == 0:
+            return text[:i]
+    return text
+
+
+def _backtest_checks(seed: int | None, out: Path | None) -> None:
+    if seed is not None and seed < 0:
+        raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"--out: {out} already exists and is not empty")
+
+
+def _str_or_none(p: Path | None) -> str | None:
+    return None if p is None else str(p)
+
+
+def _nullcontext():
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
     from simulation.executors import BatchFailed
@@ -651,7 +820,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except (ConfigError, StoreError, BadInput, ValueError) as exc:
-        err_console.print(f"error: {exc}", markup=False, soft_wrap=True)
+        line = " ".join(str(exc).split("\n"))  # one line, whatever a library's message holds
+        err_console.print(f"error: {line}", markup=False, soft_wrap=True)
         return 2
     except BatchFailed as exc:
         err_console.print(

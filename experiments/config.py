@@ -38,6 +38,10 @@ from simulation.sampling import ParameterSpec
 
 BUNDLED = "experiments.configs"
 DEFAULT_CONFIG = "sma12_may2024"
+MAX_DRAWS = 1_000_000_000  # a run keeps per-draw columns in memory: more cannot be allocated
+MAX_ROUNDS = 1000  # rounds from the first to the hard stop (the engine steps every round)
+AMOUNT_RANGE = (1e-3, 1e6)  # bn KRW per year: amounts the arithmetic keeps finite and exact
+MAX_NAME_BYTES = 100  # experiment.name is part of the result folder's name
 
 
 class ConfigError(ValueError):
@@ -45,7 +49,8 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # nan and inf pass ``gt``/``le`` bounds half the time (inf > 0): refuse them outright
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ExperimentSection(_Strict):
@@ -56,11 +61,23 @@ class ExperimentSection(_Strict):
     information_date: dt.date = Field(description="Date of the information the config uses.")
     extends: str | None = Field(None, description="Bundled config this one overrides.")
     seed: int = Field(ge=0, description="Root seed of the run's SeedSequence.")
-    draws: int = Field(gt=0, description="Default number of Monte Carlo draws.")
+    draws: int = Field(gt=0, le=MAX_DRAWS, description="Default number of Monte Carlo draws.")
     batch_size: int = Field(16384, gt=0, le=1_000_000, description="Draws per batch.")
     design: Literal["montecarlo", "lhs", "sobol"] = Field("lhs", description="Sampling design.")
     solution: Literal[CONCEPTS] = Field("nash", description="Bargaining solution concept.")
     ratification_attempts: int = Field(3, ge=1, le=10, description="Assembly votes allowed.")
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, v: str) -> str:
+        # runs/NAME-TIME is the default result folder: NAME must be one file name
+        if not v.isprintable() or "/" in v or "\\" in v or v.startswith("."):
+            raise ValueError(
+                "must be usable as a folder name: no '/', '\\', control characters or leading '.'"
+            )
+        if len(v.encode("utf-8")) > MAX_NAME_BYTES:
+            raise ValueError(f"is longer than {MAX_NAME_BYTES} bytes in UTF-8")
+        return v
 
 
 class RuleSection(_Strict):
@@ -80,7 +97,9 @@ class RuleSection(_Strict):
 class AgreementSection(_Strict):
     """``[agreement]``: the status quo and the packages on the table."""
 
-    status_quo_bn_krw: float = Field(gt=0, description="Amount paid now, bn KRW per year.")
+    status_quo_bn_krw: float = Field(
+        ge=AMOUNT_RANGE[0], le=AMOUNT_RANGE[1], description="Amount paid now, bn KRW per year."
+    )
     status_quo_rule: str = Field(
         "frozen",
         description="Rule name the status quo follows "
@@ -90,9 +109,9 @@ class AgreementSection(_Strict):
     horizon_years: int = Field(5, ge=1, le=10, description="Years of payments each side values.")
     report_first_year: int = Field(ge=1991, le=2100)
     report_last_year: int = Field(ge=1991, le=2100)
-    known_amounts_bn_krw: dict[str, Annotated[float, Field(gt=0)]] = Field(
-        default_factory=dict, description="Fixed amounts of report years before start_year."
-    )
+    known_amounts_bn_krw: dict[
+        str, Annotated[float, Field(ge=AMOUNT_RANGE[0], le=AMOUNT_RANGE[1])]
+    ] = Field(default_factory=dict, description="Fixed amounts of report years before start_year.")
     durations_years: list[Annotated[int, Field(ge=1, le=6)]] = Field(min_length=1)
     rules: list[RuleSection] = Field(min_length=1)
 
@@ -108,8 +127,16 @@ class AgreementSection(_Strict):
         if self.status_quo_rule != "frozen" and self.status_quo_rule not in names:
             raise ValueError(f"status_quo_rule {self.status_quo_rule!r} is not a rule name")
         for y in self.known_amounts_bn_krw:
-            if not y.isdigit():
+            if not (y.isascii() and y.isdigit()):  # "²".isdigit() is True, int("²") fails
                 raise ValueError(f"known_amounts_bn_krw key {y!r} is not a year")
+        known = {int(y) for y in self.known_amounts_bn_krw}
+        for y in range(self.report_first_year, min(self.start_year, self.report_last_year + 1)):
+            if y not in known:
+                raise ValueError(
+                    f"report year {y} is before start_year {self.start_year}: give its amount "
+                    f'in known_amounts_bn_krw (e.g. {{ "{y}" = 1402.8 }}) or start the report '
+                    "at start_year"
+                )
         return self
 
 
@@ -120,7 +147,11 @@ class CalendarSection(_Strict):
     round_interval_days: int = Field(30, ge=1, le=730, description="Spacing of further rounds.")
     expiry: dt.date = Field(description="The old SMA expires at the end of this day.")
     hard_stop: dt.date = Field(description="Talks end without agreement after this day.")
-    election: dt.date | None = Field(None, description="U.S. presidential election.")
+    election: dt.date | None = Field(
+        None,
+        description="U.S. presidential election; one on or before the first round, or after "
+        "the hard stop, changes nothing (us_pressure is the pressure when talks open).",
+    )
     ratification_lag_days: int = Field(56, ge=0, le=730)
 
     @model_validator(mode="after")
@@ -130,6 +161,13 @@ class CalendarSection(_Strict):
             raise ValueError("round_dates must be strictly increasing")
         if self.hard_stop < d[0]:
             raise ValueError("hard_stop is before the first round")
+        listed = [x for x in d if x <= self.hard_stop]
+        n = len(listed) + (self.hard_stop - listed[-1]).days // self.round_interval_days
+        if n > MAX_ROUNDS:
+            raise ValueError(
+                f"{n:,} rounds from the first round to hard_stop; at most {MAX_ROUNDS:,}: "
+                "widen round_interval_days or bring hard_stop closer"
+            )
         return self
 
 
@@ -269,11 +307,17 @@ def _one_line(exc: ValidationError, data: dict[str, Any]) -> str:
                 err = e
                 break
     forms = ("function-", "DistributionSpec", "ChoiceSpec", "float", "int")
-    path = ".".join(str(p) for p in err["loc"] if not str(p).startswith(forms))
+    path = ".".join(_key(p) for p in err["loc"] if not str(p).startswith(forms))
     msg = err["msg"].removeprefix("Value error, ")
     if len(err["loc"]) == 1 and err["type"] == "extra_forbidden":
         msg = "unknown table; expected [experiment], [agreement], [calendar], [parameters]"
     return f"{path or 'config'}: {msg}"
+
+
+def _key(part: Any) -> str:
+    """A key of the user's TOML as it goes into a one-line message (quoted if unprintable)."""
+    text = str(part)
+    return text if text.isprintable() else repr(text)
 
 
 def parameter_specs(cfg: Config) -> tuple[ParameterSpec, ...]:
@@ -293,8 +337,9 @@ def _spec(name: str, value: ParameterValue) -> ParameterSpec:
         w = value.weights or [1.0] * len(value.choices)
         if len(w) != len(value.choices):
             raise ConfigError(f"{field}: weights and choices differ in length")
-        if sum(w) <= 0:
+        if max(w) <= 0:
             raise ConfigError(f"{field}: weights must sum to a positive number")
+        w = [x / max(w) for x in w]  # 1e308 + 1e308 would overflow the sum
         bad = [c for c in value.choices if not (math.isfinite(c) and info.low <= c <= info.high)]
         if bad:
             raise ConfigError(f"{field}: choice {bad[0]!r} is outside {rng}")
@@ -309,15 +354,23 @@ def _spec(name: str, value: ParameterValue) -> ParameterSpec:
     kwargs = dict(value.model_extra or {})
     for k, x in kwargs.items():
         if not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x):
-            raise ConfigError(f"{field}.{k}: must be a finite number")
+            raise ConfigError(f"{field}.{_key(k)}: must be a finite number")
     try:
         frozen = family(**kwargs)
         lo, hi = (float(b) for b in frozen.support())
         probe = frozen.ppf([0.0, 0.5, 1.0])
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{field}: invalid parameters for {dist_name}: {exc}") from None
+    if kwargs.get("scale", 1.0) == 0.0:
+        raise ConfigError(
+            f"{field}: {dist_name} with scale 0 has no spread; for a fixed value write a number, "
+            "or { choices = [x] } to keep the parameter's column of the sampling design"
+        )
     if not np.isfinite(probe[1]) or np.isnan(lo) or np.isnan(hi):
-        raise ConfigError(f"{field}: impossible parameters for {dist_name} {kwargs}")
+        raise ConfigError(
+            f"{field}: impossible parameters for {dist_name} {kwargs} (scale must be > 0 and "
+            "shape parameters inside the family's domain)"
+        )
     if lo < info.low or hi > info.high:
         raise ConfigError(
             f"{field}: {dist_name} support [{lo:g}, {hi:g}] leaves {rng}; "
@@ -335,16 +388,17 @@ def _check_reservations(specs: tuple[ParameterSpec, ...]) -> None:
         if us_res >= us_ideal:
             raise ConfigError(
                 f"parameters.us_reservation_increase: the U.S. reservation (+{us_res:.1%}) is "
-                f"beyond its ideal (+{us_ideal:.1%}) at pressure {p:g}; lower it or raise "
-                "us_ideal_increase"
+                f"at or beyond its ideal (+{us_ideal:.1%}) at pressure {p:g}, leaving no room "
+                "to concede; lower it or raise us_ideal_increase"
             )
     kr_res = (
         c["kr_reservation_increase"] + c["nk_threat_gain"] * c["nk_threat"] - c["audience_cost"]
     )
     if kr_res <= c["kr_ideal_increase"]:
         raise ConfigError(
-            f"parameters.kr_reservation_increase: Korea's reservation (+{kr_res:.1%}) is beyond "
-            f"its ideal (+{c['kr_ideal_increase']:.1%}); raise it or lower kr_ideal_increase"
+            f"parameters.kr_reservation_increase: Korea's reservation (+{kr_res:.1%}) is at or "
+            f"beyond its ideal (+{c['kr_ideal_increase']:.1%}), leaving no room to concede; "
+            "raise it or lower kr_ideal_increase"
         )
 
 

@@ -23,6 +23,7 @@ so a frozen package has ``a = 1`` and the level is linear in ``b``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,17 +48,65 @@ class EscalationRule:
         Annual growth for ``kind="fixed"``, fraction per year (0.04 = 4 %).
     cap : float
         Upper bound on the annual increase, fraction per year; ``inf`` for none.
+    lag : int, optional
+        Years between a payment year and the year of the index that sets its increase, used
+        when the rule is replayed year by year on a macro series (:meth:`rate_in_year`); the
+        default is the SMA texts' (``cpi``: 2, CPI of two years earlier; ``defense``: 1, the
+        previous year's budget growth). The model's packages assume a constant index over the
+        agreement, where the lag does not matter.
     """
 
     name: str
     kind: RuleKind
     rate: float = 0.0
     cap: float = float("inf")
+    lag: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("frozen", "fixed", "cpi", "defense"):
             msg = f"unknown escalation rule kind {self.kind!r}"
             raise ValueError(msg)
+        if self.lag is not None and self.lag < 0:
+            msg = f"escalation rule lag must be >= 0 years, got {self.lag}"
+            raise ValueError(msg)
+
+    @property
+    def index_lag(self) -> int:
+        """Years from a payment year back to its index year (0 for ``frozen`` and ``fixed``)."""
+        if self.lag is not None:
+            return self.lag
+        return {"cpi": 2, "defense": 1}.get(self.kind, 0)
+
+    def rate_in_year(
+        self, year: int, *, cpi: Mapping[int, float], defense_growth: Mapping[int, float]
+    ) -> float:
+        """Increase from ``year - 1`` to ``year`` on realised macro series.
+
+        The same arithmetic as :meth:`annual_rate` (floor at 0, cap), with the index of year
+        ``year - index_lag``.
+
+        Parameters
+        ----------
+        year : int
+            Payment year.
+        cpi, defense_growth : mapping of int to float
+            Realised CPI inflation and ROK defense-budget growth by year, fraction per year;
+            only the series the rule uses must hold the index year.
+
+        Returns
+        -------
+        float
+            Fraction per year.
+
+        Raises
+        ------
+        KeyError
+            If the index year is missing from the series the rule uses.
+        """
+        at = year - self.index_lag
+        c = cpi[at] if self.kind == "cpi" else 0.0
+        d = defense_growth[at] if self.kind == "defense" else 0.0
+        return float(self.annual_rate(np.array([c]), np.array([d]))[0])
 
     def annual_rate(self, cpi: np.ndarray, defense_growth: np.ndarray) -> np.ndarray:
         """Annual growth implied by the rule.

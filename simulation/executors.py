@@ -9,9 +9,11 @@ SIGTERM) stops the pool's processes at once instead of waiting for running batch
 from __future__ import annotations
 
 import signal
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import islice
 from typing import Any, Literal
 
 ExecutorKind = Literal["local", "dask"]
@@ -78,15 +80,31 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _windowed(submit, jobs, window):
+    """Submit at most ``window`` jobs ahead of the one being collected, in job order.
+
+    Results are handed on and dropped as they are collected, so memory holds a few batches,
+    not the whole run.
+    """
+    queue = iter(jobs)
+    pending = deque((job, submit(job)) for job in islice(queue, window))
+    while pending:
+        job, future = pending.popleft()
+        following = next(queue, None)
+        if following is not None:
+            pending.append((following, submit(following)))
+        yield job, future
+
+
 def _process_pool(fn, jobs, batch_of, workers):
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_ignore_sigint)
-    futures = [pool.submit(fn, job) for job in jobs]
     try:
-        for job, future in zip(jobs, futures, strict=True):
+        for job, future in _windowed(lambda job: pool.submit(fn, job), jobs, 2 * workers):
             try:
                 result = future.result()
             except BrokenProcessPool:
                 raise BatchFailed(batch_of(job), "a worker process died") from None
+            del future
             yield job, result
     except BaseException:
         # interrupted or failed: stop at once rather than finish the queued batches
@@ -106,13 +124,18 @@ def _dask(fn, jobs, batch_of, scheduler):
         msg = "--executor dask needs the dask extra: pip install 'smasim[dask]'"
         raise ValueError(msg) from None
     with Client(scheduler) as client:
-        futures = client.map(fn, jobs, pure=False)
+        window = 2 * max(sum(client.nthreads().values()), 1)
+        submitted = []
         try:
-            for job, future in zip(jobs, futures, strict=True):
+            for job, future in _windowed(
+                lambda job: client.submit(fn, job, pure=False), jobs, window
+            ):
+                submitted.append(future)
                 try:
                     result = future.result()
                 except Exception as exc:
                     raise BatchFailed(batch_of(job), f"{type(exc).__name__}: {exc}") from exc
+                future.release()
                 yield job, result
         finally:
-            client.cancel(futures)
+            client.cancel([f for f in submitted if not f.done()])

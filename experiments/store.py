@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from simulation.montecarlo import RunResult, batch_sizes
+from simulation.parts import part_name, read_part, write_part
 
 FORMAT_VERSION = 2
 DRAWS_DIR = "draws"
@@ -119,20 +120,18 @@ class RunWriter:
         """The batches already written (when resuming), by batch index."""
         out = {}
         for path in sorted((self.partial / DRAWS_DIR).glob("part-*.parquet")):
-            out[int(path.stem.split("-")[1])] = _read_part(path)
+            out[int(path.stem.split("-")[1])] = read_part(path)
         return out
 
-    def add(self, batch: int, columns: dict[str, np.ndarray]) -> None:
-        """Write one batch's part atomically."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    @property
+    def part_dir(self) -> Path:
+        """Where the run's parts go while it is going (pass to the engine as ``part_dir``)."""
+        return self.partial / DRAWS_DIR
 
+    def add(self, batch: int, columns: dict[str, np.ndarray]) -> None:
+        """Write one batch's part atomically (for runs held in memory)."""
         keep = columns if self.columns is None else {k: columns[k] for k in self.columns}
-        path = self.partial / DRAWS_DIR / _part_name(batch)
-        tmp = path.with_name(f".{path.name}.tmp")
-        pq.write_table(pa.table(keep), tmp, compression="zstd")
-        _fsync(tmp)
-        os.replace(tmp, path)
+        write_part(self.part_dir / part_name(batch), keep)
 
     def finish(self, result: RunResult) -> Path:
         """Write metadata and summary and move the folder into place."""
@@ -140,7 +139,7 @@ class RunWriter:
         n_parts = len(batch_sizes(result.draws, e.batch_size))
         parts = []
         for b in range(n_parts):
-            path = self.partial / DRAWS_DIR / _part_name(b)
+            path = self.part_dir / part_name(b)
             if not path.is_file():
                 raise StoreError(f"{self.folder}: part {b} of the per-draw table is missing")
             parts.append({"file": f"{DRAWS_DIR}/{path.name}", "sha256": _sha256(path)})
@@ -204,7 +203,7 @@ def read_draws(folder: str | Path) -> dict[str, np.ndarray]:
         path = folder / part["file"]
         if not path.is_file() or _sha256(path) != part["sha256"]:
             raise StoreError(f"{folder}: {part['file']} is missing or damaged (checksum mismatch)")
-        tables.append(_read_part(path))
+        tables.append(read_part(path))
     if not tables:
         raise StoreError(f"{folder}: the per-draw table is empty")
     return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
@@ -218,17 +217,6 @@ def read_json(path: Path) -> dict[str, Any]:
         raise StoreError(f"{path}: cannot read: {exc}") from None
 
 
-def _read_part(path: Path) -> dict[str, np.ndarray]:
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
-    return {name: table.column(name).to_numpy() for name in table.column_names}
-
-
-def _part_name(batch: int) -> str:
-    return f"part-{batch:05d}.parquet"
-
-
 def _dumps(data: Any) -> str:
     return json.dumps(data, indent=2, default=_json_default)
 
@@ -240,11 +228,6 @@ def _write_json(path: Path, data: Any) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
 
 
 def _json_default(x: Any) -> Any:

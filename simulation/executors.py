@@ -75,9 +75,12 @@ def _serial(fn, jobs, batch_of):
         yield job, fn(job)
 
 
-def _ignore_sigint() -> None:
-    # the parent handles Ctrl-C and stops the workers; a worker must not die half-way first
+def _worker_signals() -> None:
+    # the parent handles Ctrl-C and stops the workers; a worker must not die half-way first,
+    # and when the parent terminates it, it dies quietly (not through a handler inherited
+    # from the parent that turns SIGTERM into KeyboardInterrupt)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _windowed(submit, jobs, window):
@@ -97,7 +100,7 @@ def _windowed(submit, jobs, window):
 
 
 def _process_pool(fn, jobs, batch_of, workers):
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_ignore_sigint)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_signals)
     try:
         for job, future in _windowed(lambda job: pool.submit(fn, job), jobs, 2 * workers):
             try:

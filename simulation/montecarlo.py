@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from simulation.negotiation import (
     Calendar,
     Noise,
 )
+from simulation.parts import part_name, write_part
 from simulation.sampling import Design, ParameterSpec, sample
 
 OUTCOMES = ("agreed_before_expiry", "agreed_after_lapse", "no_agreement", "no_talks")
@@ -172,9 +174,18 @@ def negotiate(
     ).run()
 
 
-def _batch_worker(args: tuple[Experiment, int, int, int]) -> dict[str, np.ndarray]:
-    experiment, seed, batch, size = args
-    return simulate_batch(experiment, seed, batch, size)[0]
+def _batch_worker(job: tuple) -> dict[str, np.ndarray]:
+    """Simulate one batch; write its part if asked; return the columns the run keeps.
+
+    Writing the part here, in the worker, keeps compression off the collecting process.
+    """
+    experiment, seed, batch, size, part_dir, part_columns, keep = job
+    cols = simulate_batch(experiment, seed, batch, size)[0]
+    start = batch * experiment.batch_size
+    cols["draw"] = np.arange(start, start + size, dtype=np.int64)
+    if part_dir is not None:
+        write_part(Path(part_dir) / part_name(batch), _select_columns(cols, part_columns))
+    return _select_columns(cols, keep)
 
 
 SUMMARY_COLUMNS = (
@@ -206,7 +217,8 @@ def run(
     progress: Callable[[int], None] | None = None,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
-    sink: Callable[[int, dict[str, np.ndarray]], None] | None = None,
+    part_dir: str | Path | None = None,
+    part_columns: tuple[str, ...] | None = None,
     done: dict[int, dict[str, np.ndarray]] | None = None,
     retain: str = "all",
 ) -> RunResult:
@@ -227,16 +239,20 @@ def run(
         Where batches run (:mod:`simulation.executors`); the result does not depend on it.
     scheduler : str, optional
         Dask scheduler address, for ``executor="dask"``.
-    sink : callable, optional
-        ``sink(batch, columns)`` receives each finished batch's per-draw table, in batch
-        order (to write it to disk as it comes).
+    part_dir : path, optional
+        Folder to write each batch's per-draw table into as it finishes (one Parquet part per
+        batch, written atomically by the process that ran the batch; see
+        :mod:`simulation.parts`). With the Dask executor it must be on a file system the
+        workers share.
+    part_columns : tuple of str, optional
+        Columns written to the parts (all when omitted).
     done : dict of int to dict, optional
         Batches already finished (by batch index: their per-draw tables, or at least the
         summary's columns), as when resuming an interrupted run; they are not computed again.
     retain : {"all", "summary"}
         Which columns the result keeps in memory: the whole per-draw table, or only those the
         summary needs (:func:`summary_columns`), so that memory stays bounded for any number
-        of draws when a ``sink`` keeps the rest.
+        of draws when the parts keep the rest.
 
     Returns
     -------
@@ -250,11 +266,16 @@ def run(
         raise ValueError(msg)
     sizes = batch_sizes(draws, experiment.batch_size)
     done = dict(done or {})
-    jobs = [(experiment, seed, b, s) for b, s in enumerate(sizes) if b not in done]
     if retain not in ("all", "summary"):
         msg = f"retain must be 'all' or 'summary', not {retain!r}"
         raise ValueError(msg)
     keep = summary_columns(experiment) if retain == "summary" else None
+    where = None if part_dir is None else str(part_dir)
+    jobs = [
+        (experiment, seed, b, s, where, part_columns, keep)
+        for b, s in enumerate(sizes)
+        if b not in done
+    ]
     start = time.perf_counter()
     # the result's columns are filled in place, batch by batch: no concatenation copy
     columns: dict[str, np.ndarray] = {}
@@ -279,11 +300,7 @@ def run(
         scheduler=scheduler,
     )
     for job, part in batches:
-        b = job[2]
-        part["draw"] = np.arange(b * experiment.batch_size, b * experiment.batch_size + job[3])
-        if sink is not None:
-            sink(b, part)
-        store(b, part)
+        store(job[2], part)
         del part
         if progress:
             progress(job[3])
@@ -435,8 +452,9 @@ def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[st
         "duration_share": {
             str(int(d)): float(np.mean(durations == d)) for d in np.unique(durations)
         },
+        # shares among agreements; all 0 when no draw agrees (a mean of nothing is NaN)
         "rule_share": {
-            r.name: float(np.mean(columns["rule_index"][agreed] == i))
+            r.name: float(np.sum(columns["rule_index"][agreed] == i) / max(durations.size, 1))
             for i, r in enumerate(experiment.setting.packages.rules)
         },
         "solver_not_converged": int(np.sum(~columns["solver_converged"])),

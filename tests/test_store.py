@@ -35,19 +35,21 @@ def small():
 
 
 def write(small, folder, *, draws=1600, seed=4, stop_after=None, resume=False):
+    """Run into ``folder`` as the CLI does; ``stop_after`` batches, interrupt (Ctrl-C)."""
     cfg, experiment = small
     config = resolved_dict(cfg)
     writer = RunWriter(folder, config=config, batch_size=experiment.batch_size, resume=resume)
-    written = []
+    finished = [0]
 
-    def sink(b, cols):
-        if stop_after is not None and len(written) == stop_after:
+    def progress(_draws):
+        finished[0] += 1
+        if stop_after is not None and finished[0] >= stop_after:
             raise KeyboardInterrupt
-        writer.add(b, cols)
-        written.append(b)
 
     done = writer.finished_batches() if resume else None
-    result = run(experiment, draws=draws, seed=seed, sink=sink, done=done)
+    result = run(
+        experiment, draws=draws, seed=seed, part_dir=writer.part_dir, done=done, progress=progress
+    )
     writer.finish(result)
     return result
 

@@ -111,7 +111,10 @@ class AgreementSection(_Strict):
     report_last_year: int = Field(ge=1991, le=2100)
     known_amounts_bn_krw: dict[
         str, Annotated[float, Field(ge=AMOUNT_RANGE[0], le=AMOUNT_RANGE[1])]
-    ] = Field(default_factory=dict, description="Fixed amounts of report years before start_year.")
+    ] = Field(
+        default_factory=dict,
+        description="Fixed amounts of the report years before start_year (each one required).",
+    )
     durations_years: list[Annotated[int, Field(ge=1, le=6)]] = Field(min_length=1)
     rules: list[RuleSection] = Field(min_length=1)
 
@@ -330,7 +333,7 @@ def _spec(name: str, value: ParameterValue) -> ParameterSpec:
     field = f"parameters.{name}"
     rng = f"[{info.low:g}, {info.high:g}] ({info.unit})"
     if isinstance(value, float | int):
-        if not math.isfinite(value) or not info.low <= value <= info.high:
+        if not _finite(value) or not info.low <= value <= info.high:
             raise ConfigError(f"{field}: {value!r} is outside {rng}")
         return ParameterSpec(name, value=float(value))
     if isinstance(value, ChoiceSpec):
@@ -353,30 +356,54 @@ def _spec(name: str, value: ParameterValue) -> ParameterSpec:
         raise ConfigError(f"{field}: {dist_name!r} is not a scipy.stats continuous distribution")
     kwargs = dict(value.model_extra or {})
     for k, x in kwargs.items():
-        if not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x):
+        if not isinstance(x, int | float) or isinstance(x, bool) or not _finite(x):
             raise ConfigError(f"{field}.{_key(k)}: must be a finite number")
-    try:
-        frozen = family(**kwargs)
-        lo, hi = (float(b) for b in frozen.support())
-        probe = frozen.ppf([0.0, 0.5, 1.0])
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{field}: invalid parameters for {dist_name}: {exc}") from None
+    kwargs = {k: float(x) for k, x in kwargs.items()}  # scipy's ufuncs refuse an int of 10**30
     if kwargs.get("scale", 1.0) == 0.0:
         raise ConfigError(
             f"{field}: {dist_name} with scale 0 has no spread; for a fixed value write a number, "
             "or { choices = [x] } to keep the parameter's column of the sampling design"
         )
-    if not np.isfinite(probe[1]) or np.isnan(lo) or np.isnan(hi):
-        raise ConfigError(
-            f"{field}: impossible parameters for {dist_name} {kwargs} (scale must be > 0 and "
-            "shape parameters inside the family's domain)"
-        )
+    impossible = (
+        f"{field}: impossible parameters for {dist_name} {kwargs} (scale must be > 0 and "
+        "shape parameters inside the family's domain)"
+    )
+    try:
+        # boost raises OverflowError for some shapes (beta with a = 1e6, b = 5e-324)
+        with np.errstate(all="ignore"):
+            frozen = family(**kwargs)
+            lo, hi = (float(b) for b in frozen.support())
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ConfigError(f"{field}: invalid parameters for {dist_name}: {exc}") from None
+    if np.isnan(lo) or np.isnan(hi):
+        raise ConfigError(impossible)
     if lo < info.low or hi > info.high:
         raise ConfigError(
             f"{field}: {dist_name} support [{lo:g}, {hi:g}] leaves {rng}; "
             "use a bounded or truncated distribution"
         )
+    # the design's uniforms go through the inverse CDF: it must give numbers in the range
+    # across (0, 1), not only at the median
+    try:
+        with np.errstate(all="ignore"):
+            probe = frozen.ppf(_PPF_PROBE)
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ConfigError(f"{field}: invalid parameters for {dist_name}: {exc}") from None
+    if not (np.isfinite(probe).all() and (probe >= info.low).all() and (probe <= info.high).all()):
+        raise ConfigError(impossible)
     return ParameterSpec(name, distribution=frozen)
+
+
+_PPF_PROBE = np.array([0.0, 1e-12, 1e-6, 1e-3, 0.01, *np.linspace(0.05, 0.95, 19), 0.99, 0.999])
+_PPF_PROBE = np.concatenate([_PPF_PROBE, [1 - 1e-6, 1 - 1e-12, 1.0]])
+
+
+def _finite(x: float) -> bool:
+    """``math.isfinite`` for TOML numbers, including ints too large for a float."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
 
 
 def _check_reservations(specs: tuple[ParameterSpec, ...]) -> None:

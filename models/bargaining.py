@@ -242,7 +242,8 @@ def _bracketed_newton(f, left, right, idx, *, max_iter: int = 100):
         positive = value > 0.0
         left = np.where(positive, x, left)
         right = np.where(positive, right, x)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a vanishing slope makes the step inf or overflow: it then falls outside the bracket
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = x - value / slope
         # inclusive: a root at a bracket end (within rounding) is reached, not bisected to
         inside = (slope < 0.0) & (newton >= left) & (newton <= right)

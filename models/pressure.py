@@ -27,9 +27,10 @@ index ``p`` in [0, 1]:
   with probability ``1 - exp(-(x - threshold)_+ / scale)``; after a rejection Korea's
   reservation falls to the threshold level.
 
-Where sampled values would put a reservation beyond an ideal, the reservation is held a hair
-inside the ideal (``MIN_GAP``) so that every draw has a well-defined utility; configs whose
-constants do so are rejected at validation.
+Where sampled values would put a reservation at or beyond an ideal, the reservation is held a
+hair inside the ideal (``MIN_GAP``) so that every draw has a well-defined utility; configs whose
+central values do so (a reservation equal to the ideal included: the side could not concede)
+are rejected at validation.
 
 References
 ----------

@@ -47,6 +47,7 @@ from experiments.runner import run_experiment
 from experiments.store import read_draws
 from models.pressure import MIN_GAP, kr_side, us_side
 from simulation.montecarlo import negotiate, sample_batch
+from tests.helpers import TOY_PARAMETERS
 from tests.test_fuzz_config import toml_dumps
 
 DAY = 365.25 / 12  # days per month in the model
@@ -95,45 +96,8 @@ def toy(**params: Any) -> dict[str, Any]:
     return cfg
 
 
-_TOY = {
-    "us_pressure": 0.0,
-    "p_high_pressure": 0.0,
-    "us_pressure_if_high": 1.0,
-    "us_pressure_if_low": 0.0,
-    "talks_probability": 1.0,
-    "assembly_threshold": 0.5,
-    "assembly_rejection_scale": 0.1,
-    "audience_cost": 0.0,
-    "nk_threat": 0.0,
-    "withdrawal_credibility": 0.0,
-    "lapse_cost_kr": 0.0,
-    "lapse_cost_us": 0.0,
-    "veto_pressure_threshold": 0.9,
-    "veto_strength": 0.0,
-    "us_ideal_increase": 0.5,
-    "us_reservation_increase": 0.1,
-    "pressure_ideal_gain": 0.0,
-    "pressure_reservation_gain": 0.0,
-    "pressure_toughness": 0.0,
-    "kr_ideal_increase": 0.0,
-    "kr_reservation_increase": 0.2,
-    "nk_threat_gain": 0.0,
-    "withdrawal_gain": 0.0,
-    "us_amount_weight": 1.0,
-    "kr_amount_weight": 1.0,
-    "us_curvature": 0.0,
-    "kr_curvature": 0.0,
-    "us_concession_exponent": 1.0,
-    "kr_concession_exponent": 1.0,
-    "us_deadline_months": 100 / DAY,
-    "kr_deadline_months": 100 / DAY,
-    "us_discount_rate": 0.05,
-    # an uncertain parameter the model does not use here: the design has a column
-    "kr_discount_rate": 0.05,
-    "cpi_rate": 0.02,
-    "defense_growth_rate": 0.04,
-    "krw_per_usd": {"dist": "uniform", "loc": 1300.0, "scale": 100.0},
-}
+# an uncertain parameter the model does not use here: the design has a column
+_TOY = {**TOY_PARAMETERS, "krw_per_usd": {"dist": "uniform", "loc": 1300.0, "scale": 100.0}}
 
 
 def write(tmp_path: Path, cfg: dict[str, Any], name: str = "config.toml") -> Path:

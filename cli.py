@@ -813,6 +813,16 @@ def _nullcontext():
     return contextlib.nullcontext()
 
 
+def _one_line(text: str) -> str:
+    """``text`` on one printable line, whatever a library's message holds.
+
+    Line breaks become spaces; other unprintable characters (which ``str.splitlines`` also
+    treats as line breaks, e.g. ``\\x1e``) are escaped as in a Python string.
+    """
+    text = " ".join(text.splitlines())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
     from simulation.executors import BatchFailed
@@ -821,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = app(args=argv, standalone_mode=False)
     except (ConfigError, StoreError, BadInput, ValueError) as exc:
-        line = " ".join(str(exc).split("\n"))  # one line, whatever a library's message holds
+        line = _one_line(str(exc))
         err_console.print(f"error: {line}", markup=False, soft_wrap=True)
         return 2
     except BatchFailed as exc:
@@ -843,7 +853,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         ctx = getattr(exc, "ctx", None)
         where = f"{ctx.command_path}: " if ctx is not None else ""
-        err_console.print(f"error: {where}{exc.format_message()}", markup=False, soft_wrap=True)
+        message = _one_line(f"{where}{exc.format_message()}")
+        err_console.print(f"error: {message}", markup=False, soft_wrap=True)
         return code
     # Typer returns the code of a typer.Exit raised in a command when not standalone
     return code if isinstance(code, int) else 0

@@ -43,6 +43,8 @@ ConfigArg = Annotated[
     typer.Argument(help=f"Config TOML path or bundled name (default: {DEFAULT_CONFIG})."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+ExecutorOpt = Annotated[str, typer.Option(help="Where batches run: local or dask.")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")]
 
 
 class BadInput(Exception):
@@ -58,6 +60,16 @@ def _draw_count(value: int | None) -> None:
     _positive("--draws", value)
     if value is not None and value > MAX_DRAWS:
         raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
+
+
+def _executor(executor: str, scheduler: str | None) -> None:
+    # checked here, before a result folder is started, rather than when the first batch is sent
+    if executor not in ("local", "dask"):
+        raise BadInput(f"--executor: must be local or dask, got {executor!r}")
+    if executor == "dask" and not scheduler:
+        raise BadInput(
+            "--scheduler: --executor dask needs the scheduler's address (tcp://host:port)"
+        )
 
 
 @app.command()
@@ -79,10 +91,8 @@ def run(
     no_draws: Annotated[
         bool, typer.Option("--no-draws", help="Keep only the summary's per-draw columns.")
     ] = False,
-    executor: Annotated[str, typer.Option(help="Where batches run: local or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")
-    ] = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
@@ -92,8 +102,7 @@ def run(
     _positive("--workers", workers)
     if seed is not None and seed < 0:
         raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
-    if executor not in ("local", "dask"):
-        raise BadInput(f"--executor: must be local or dask, got {executor!r}")
+    _executor(executor, scheduler)
     cfg = load_config(config)  # validate before anything is created
     n = cfg.experiment.draws if draws is None else draws
     if out is None:
@@ -323,6 +332,8 @@ def compare(
         Path | None,
         typer.Option(help="Folder for report.md, comparison.json, figures and run folders."),
     ] = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare outcome distributions between scenarios: tables, figures and a report."""
@@ -341,11 +352,19 @@ def compare(
         raise BadInput(f"--discount-rate: must be > -1 (a fraction per year), got {discount_rate}")
     if len(sources) < 2:
         raise BadInput("compare: give at least two result folders or configs")
+    _executor(executor, scheduler)
     options = CompareOptions(thresholds_bn_krw=tuple(threshold or ()), discount_rate=discount_rate)
     busy = not as_json and err_console.is_terminal
     with err_console.status("comparing scenarios") if busy else contextlib.nullcontext():
         done = run_comparison(
-            sources, draws=draws, seed=seed, workers=workers, out=out, options=options
+            sources,
+            draws=draws,
+            seed=seed,
+            workers=workers,
+            out=out,
+            options=options,
+            executor=executor,
+            scheduler=scheduler,
         )
     if as_json:
         head = {"output_folder": None if out is None else str(out)}
@@ -400,12 +419,15 @@ def sensitivity(
     out: Annotated[
         Path | None, typer.Option(help="Result folder (default: runs/NAME-sensitivity-TIME).")
     ] = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Sobol' indices of a metric over political parameters, with a tornado (one at a time)."""
     from experiments import sensitivity as sa
 
     _positive("--workers", workers)
+    _executor(executor, scheduler)
     cfg = load_config(config)
     out = _fresh_out(out, cfg.experiment.name, "sensitivity")
     names = None if params is None else [p.strip() for p in params.split(",") if p.strip()]
@@ -419,6 +441,8 @@ def sensitivity(
         others=others,
         workers=workers,
         out=out,
+        executor=executor,
+        scheduler=scheduler,
     )
     for w in result.sobol.warnings:
         err_console.print(f"warning: {w}", markup=False, soft_wrap=True)
@@ -427,10 +451,14 @@ def sensitivity(
         return
     _print_sensitivity(result)
     oat_runs = 0 if result.oat is None else result.oat.draws * (2 * len(result.oat.rows) + 1)
+    where = (
+        f"{workers} worker{'s' if workers > 1 else ''}"
+        if executor == "local"
+        else f"Dask at {scheduler}"
+    )
     out_console.print(
         f"{result.evaluations:,} model runs for the indices and {oat_runs:,} one at a time in "
-        f"{result.elapsed_s:.1f} s ({workers} worker{'s' if workers > 1 else ''}); "
-        f"results in {out}"
+        f"{result.elapsed_s:.1f} s ({where}); results in {out}"
     )
 
 
@@ -459,12 +487,15 @@ def sweep(
     out: Annotated[
         Path | None, typer.Option(help="Result folder (default: runs/NAME-sweep-TIME).")
     ] = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A metric over a grid of one or two parameters (line plot or heatmap)."""
     from experiments import sensitivity as sa
 
     _positive("--workers", workers)
+    _executor(executor, scheduler)
     cfg = load_config(config)
     out = _fresh_out(out, cfg.experiment.name, "sweep")
     result = sa.sweep(
@@ -476,6 +507,8 @@ def sweep(
         others=others,
         workers=workers,
         out=out,
+        executor=executor,
+        scheduler=scheduler,
     )
     if as_json:
         print(json.dumps({"result_folder": str(out), **result.to_dict()}, indent=2))
@@ -835,11 +868,10 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(f"error: {line}", markup=False, soft_wrap=True)
         return 2
     except BatchFailed as exc:
-        err_console.print(
-            f"error: {exc}; the finished batches are kept: rerun with --resume",
-            markup=False,
-            soft_wrap=True,
-        )
+        # only `run` keeps its finished batches; compare, sensitivity and sweep start over
+        resumable = (sys.argv[1:] if argv is None else argv)[:1] == ["run"]
+        hint = "; the finished batches are kept: rerun with --resume" if resumable else ""
+        err_console.print(f"error: {exc}{hint}", markup=False, soft_wrap=True)
         return 1
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted: no result folder was written", markup=False)

@@ -84,6 +84,7 @@ import scipy.stats
 from experiments.config import Config, bundled_configs, load_config, resolved_dict
 from experiments.store import StoreError, read_draws, read_json
 from models.parameters import PARAMETERS
+from simulation.executors import ExecutorKind
 from simulation.montecarlo import RunResult
 
 QUANTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
@@ -891,6 +892,8 @@ def run_comparison(
     workers: int = 1,
     out: str | Path | None = None,
     options: CompareOptions | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> ComparisonRun:
     """Load or run each scenario, compare them with the first, optionally write a report.
 
@@ -910,6 +913,9 @@ def run_comparison(
         ``agreement_dates.png`` and ``runs/LABEL/`` for each config run here. Needs
         matplotlib. Nothing is written when omitted.
     options : CompareOptions, optional
+    executor : {"local", "dask"}
+        Where the configs' batches run; ``scheduler`` is the Dask scheduler's address. The
+        results do not depend on them.
 
     Returns
     -------
@@ -977,6 +983,8 @@ def run_comparison(
                     draws=draws,
                     seed=seed,
                     workers=workers,
+                    executor=executor,
+                    scheduler=scheduler,
                     write_to=None if tmp is None else tmp / "runs" / labels[i],
                     folder=None if out is None else out / "runs" / labels[i],
                 )
@@ -1024,12 +1032,22 @@ def _run_config(
     draws: int,
     seed: int,
     workers: int,
+    executor: ExecutorKind,
+    scheduler: str | None,
     write_to: Path | None,
     folder: Path | None,
 ) -> Scenario:
     from experiments.runner import run_experiment
 
-    result, _ = run_experiment(source, draws=draws, seed=seed, workers=workers, out=write_to)
+    result, _ = run_experiment(
+        source,
+        draws=draws,
+        seed=seed,
+        workers=workers,
+        out=write_to,
+        executor=executor,
+        scheduler=scheduler,
+    )
     return scenario_from_result(result, cfg, source=source, label=label, folder=folder)
 
 

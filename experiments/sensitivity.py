@@ -66,6 +66,7 @@ from experiments.sobol import (
 )
 from experiments.store import StoreError, package_versions
 from models.parameters import PARAMETERS, political_parameters
+from simulation.executors import ExecutorKind
 from simulation.montecarlo import Experiment, negotiate, outcome_columns
 from simulation.negotiation import Noise
 from simulation.sampling import ParameterSpec, sample
@@ -367,7 +368,13 @@ class PointEstimate:
 
 
 def evaluate_points(
-    model: ModelMetric, points: Mapping[str, np.ndarray], *, draws: int, workers: int = 1
+    model: ModelMetric,
+    points: Mapping[str, np.ndarray],
+    *,
+    draws: int,
+    workers: int = 1,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> PointEstimate:
     """The metric at each point, averaged over the same ``draws`` rows of ``model.fixed``.
 
@@ -379,6 +386,10 @@ def evaluate_points(
         Values of the varied parameters at each point.
     draws : int
     workers : int
+    executor : {"local", "dask"}
+    scheduler : str, optional
+        Where chunks of points run (:func:`experiments.sobol.map_jobs`); the result does not
+        depend on them or on ``workers``.
 
     Returns
     -------
@@ -393,7 +404,8 @@ def evaluate_points(
             p, rows = np.divmod(idx, draws)
             yield {k: np.asarray(v, dtype=float)[p] for k, v in points.items()}, rows
 
-    y = np.concatenate(map_jobs(model, jobs(), workers)).reshape(n_points, draws)
+    chunks = map_jobs(model, jobs(), workers, executor=executor, scheduler=scheduler)
+    y = np.concatenate(chunks).reshape(n_points, draws)
     return PointEstimate(y.mean(axis=1), y.std(axis=1, ddof=1) / math.sqrt(draws))
 
 
@@ -458,6 +470,8 @@ def one_at_a_time(
     quantiles: tuple[float, float] = (0.05, 0.95),
     workers: int = 1,
     rng: np.random.Generator | int | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> OATResult:
     """Each parameter at its low and high quantile, the others at their central values.
 
@@ -476,6 +490,9 @@ def one_at_a_time(
     workers : int
     rng : numpy.random.Generator or seed, optional
         Draws the noise rows.
+    executor : {"local", "dask"}
+    scheduler : str, optional
+        As for :func:`evaluate_points`.
 
     Returns
     -------
@@ -493,7 +510,12 @@ def one_at_a_time(
             for other in params:
                 points[other].append(lo_hi[p][q] if other == p else central[other])
     est = evaluate_points(
-        model, {k: np.asarray(v) for k, v in points.items()}, draws=draws, workers=workers
+        model,
+        {k: np.asarray(v) for k, v in points.items()},
+        draws=draws,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
     )
     m = len(params)
     rows = [
@@ -622,6 +644,8 @@ def sensitivity(
     workers: int = 1,
     oat_draws: int = 4096,
     out: str | Path | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> SensitivityResult:
     """Sobol' indices (with intervals and a convergence check) and a one-at-a-time analysis.
 
@@ -646,6 +670,9 @@ def sensitivity(
         Noise rows per point of the one-at-a-time analysis (0 skips it).
     out : path, optional
         Result folder to write atomically (:func:`write_sensitivity`).
+    executor : {"local", "dask"}
+        Where model runs go; ``scheduler`` is the Dask scheduler's address. The result does
+        not depend on them.
 
     Returns
     -------
@@ -673,6 +700,8 @@ def sensitivity(
         factors=factors,
         workers=workers,
         rng=np.random.default_rng(sobol_ss),
+        executor=executor,
+        scheduler=scheduler,
     )
     singles = [p for p in PARAMETERS if p in names]  # the tornado's bars, registry order
     oat = None
@@ -684,6 +713,8 @@ def sensitivity(
             draws=oat_draws,
             workers=workers,
             rng=np.random.default_rng(oat_ss),
+            executor=executor,
+            scheduler=scheduler,
         )
     resolved = resolved_dict(cfg)
     resolved["experiment"]["seed"] = s
@@ -824,6 +855,8 @@ def sweep(
     others: Others = "random",
     workers: int = 1,
     out: str | Path | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> SweepResult:
     """The metric over a grid of one or two parameters.
 
@@ -844,6 +877,9 @@ def sweep(
     workers : int
     out : path, optional
         Result folder to write atomically (:func:`write_sweep`).
+    executor : {"local", "dask"}
+        Where model runs go; ``scheduler`` is the Dask scheduler's address. The result does
+        not depend on them.
 
     Returns
     -------
@@ -872,7 +908,14 @@ def sweep(
     model = ModelMetric(experiment, m, fixed, noise)
     grids = np.meshgrid(*(a.values for a in parsed), indexing="ij")
     points = {a.name: g.ravel() for a, g in zip(parsed, grids, strict=True)}
-    est = evaluate_points(model, points, draws=draws_per_point, workers=workers)
+    est = evaluate_points(
+        model,
+        points,
+        draws=draws_per_point,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+    )
     shape = grids[0].shape
     resolved = resolved_dict(cfg)
     resolved["experiment"]["seed"] = s

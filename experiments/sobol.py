@@ -88,14 +88,15 @@ computations of a global sensitivity index. Computer Physics Communications 117(
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
+
+from simulation.executors import ExecutorKind, map_batches
 
 CHUNK_ROWS = 16384  # points per evaluation call: bounds memory; results do not depend on it
 
@@ -458,6 +459,8 @@ def sobol_analysis(
     confidence: float = 0.95,
     workers: int = 1,
     rng: np.random.Generator | int | None = None,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> SobolResult:
     """Global Sobol' indices of any function of named inputs, with common random numbers.
 
@@ -468,7 +471,7 @@ def sobol_analysis(
         (m,), ``rows`` (int, shape (m,)) gives the base row j of each point, ``y`` has shape
         (m,). A stochastic function must use the same random numbers for the same ``rows``
         entry (common random numbers) and must not depend on how points are chunked. With
-        ``workers > 1`` it must be picklable.
+        ``workers > 1`` or on Dask it must be picklable.
     dists : mapping of str to distribution
         Each input's frozen :mod:`scipy.stats` distribution, or anything with ``ppf`` (e.g.
         :class:`ChoiceQuantile`).
@@ -484,6 +487,9 @@ def sobol_analysis(
         Processes evaluating chunks of points; the result does not depend on it.
     rng : numpy.random.Generator or seed, optional
         Two children are spawned: the design's scrambling, then the bootstrap.
+    executor : {"local", "dask"}
+        Where chunks of points are evaluated (:func:`map_jobs`); the result does not depend on
+        it. ``scheduler`` is the Dask scheduler's address.
 
     Returns
     -------
@@ -505,7 +511,9 @@ def sobol_analysis(
         factors = [Factor(k, (k,)) for k in names]
     design_rng, boot_rng = np.random.default_rng(rng).spawn(2)
     design = saltelli_design(names, factors, n, rng=design_rng)
-    y = evaluate_design(func, design, dists=dists, workers=workers)
+    y = evaluate_design(
+        func, design, dists=dists, workers=workers, executor=executor, scheduler=scheduler
+    )
     blocks = y.reshape(len(factors) + 2, n)
     return estimate_indices(
         blocks[0],
@@ -525,8 +533,10 @@ def evaluate_design(
     dists: Mapping[str, Any],
     workers: int = 1,
     chunk_rows: int = CHUNK_ROWS,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
 ) -> np.ndarray:
-    """Evaluate ``func`` at every point of a design, in chunks.
+    """Evaluate ``func`` at every point of a design, in chunks (see :func:`map_jobs`).
 
     Returns
     -------
@@ -543,39 +553,53 @@ def evaluate_design(
             }
             yield values, rows
 
-    return np.concatenate(map_jobs(func, jobs(), workers))
+    return np.concatenate(map_jobs(func, jobs(), workers, executor=executor, scheduler=scheduler))
 
 
-_INSTALLED: ModelFunction | None = None
+def _evaluate(func: ModelFunction, job: tuple[int, tuple[dict, np.ndarray]]) -> np.ndarray:
+    return np.asarray(func(*job[1]), dtype=float)
 
 
-def _install(func: ModelFunction) -> None:
-    global _INSTALLED  # per worker process: the function is sent once, not with every chunk
-    _INSTALLED = func
+def map_jobs(
+    func: ModelFunction,
+    jobs: Iterable[tuple[dict[str, np.ndarray], np.ndarray]],
+    workers: int = 1,
+    *,
+    executor: ExecutorKind = "local",
+    scheduler: str | None = None,
+) -> list[np.ndarray]:
+    """``func(*job)`` for every job, in order, on any executor.
 
+    The jobs go through :func:`simulation.executors.map_batches`, which takes them lazily and
+    keeps a window of them in flight, so memory stays bounded by a few chunks whatever the
+    design size; ``func`` (a model with its rows of common random numbers) is sent once per
+    worker, not with every chunk.
 
-def _call_installed(job: tuple[dict[str, np.ndarray], np.ndarray]) -> np.ndarray:
-    assert _INSTALLED is not None
-    return np.asarray(_INSTALLED(*job), dtype=float)
+    Parameters
+    ----------
+    func : ModelFunction
+        Picklable unless run serially.
+    jobs : iterable of (values, rows)
+    workers : int
+        Processes of the local executor; the result is the same for any value.
+    executor : {"local", "dask"}
+    scheduler : str, optional
+        Dask scheduler address, for ``executor="dask"``.
 
-
-def map_jobs(func: ModelFunction, jobs, workers: int) -> list[np.ndarray]:
-    """``func(*job)`` for every job, in order, serially or on a process pool.
-
-    With a pool, ``func`` is sent once per worker and at most ``2 workers`` jobs are in
-    flight, so memory stays bounded by a few chunks whatever the design size.
+    Returns
+    -------
+    list of ndarray
+        ``func``'s output for each job.
     """
     if workers < 1:
         raise ValueError(f"--workers: must be a positive integer, got {workers}")
-    if workers == 1:
-        return [np.asarray(func(*job), dtype=float) for job in jobs]
-    out: list[np.ndarray] = []
-    pending: deque = deque()
-    with ProcessPoolExecutor(max_workers=workers, initializer=_install, initargs=(func,)) as pool:
-        for job in jobs:
-            pending.append(pool.submit(_call_installed, job))
-            if len(pending) >= 2 * workers:
-                out.append(pending.popleft().result())
-        while pending:
-            out.append(pending.popleft().result())
-    return out
+    done = map_batches(
+        _evaluate,
+        enumerate(jobs),  # the index names a failed chunk
+        batch_of=itemgetter(0),
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        shared=func,
+    )
+    return [y for _, y in done]

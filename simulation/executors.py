@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import signal
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 from itertools import islice
 from typing import Any, Literal
 
@@ -30,21 +31,23 @@ class BatchFailed(RuntimeError):
 
 def map_batches(
     fn: Callable[[Any], Any],
-    jobs: Sequence[Any],
+    jobs: Iterable[Any],
     *,
     batch_of: Callable[[Any], int],
     executor: ExecutorKind = "local",
     workers: int = 1,
     scheduler: str | None = None,
+    shared: Any = None,
 ) -> Iterator[tuple[Any, Any]]:
-    """Yield ``(job, fn(job))`` for every job, in job order.
+    """Yield ``(job, fn(job))`` for every job, in job order; ``fn(shared, job)`` given ``shared``.
 
     Parameters
     ----------
     fn : callable
         Picklable batch function.
-    jobs : sequence
-        Its arguments, one per batch.
+    jobs : iterable
+        Its arguments, one per batch. They are taken as batches are submitted, so a generator
+        keeps only the window of batches in flight in memory.
     batch_of : callable
         Batch index of a job (for error messages).
     executor : {"local", "dask"}
@@ -54,17 +57,25 @@ def map_batches(
         Processes of the local pool.
     scheduler : str, optional
         Address of the Dask scheduler (``tcp://host:port``); required for ``dask``.
+    shared : object, optional
+        A large argument common to every job (e.g. a model with its arrays), passed first to
+        ``fn``. It is sent once per worker process, or scattered once to the Dask workers,
+        instead of with every job: a sensitivity model of 2^16 rows is ~20 MB, and a window of
+        jobs each carrying it would crowd the pipes, or the scheduler's memory.
     """
     if executor == "local":
-        if workers <= 1 or len(jobs) <= 1:
-            yield from _serial(fn, jobs, batch_of)
+        if isinstance(jobs, Sized):
+            workers = min(workers, len(jobs))  # no pool for one batch, no idle processes
+        if workers <= 1:
+            call = fn if shared is None else partial(fn, shared)
+            yield from _serial(call, jobs, batch_of)
         else:
-            yield from _process_pool(fn, jobs, batch_of, workers)
+            yield from _process_pool(fn, jobs, batch_of, workers, shared)
     elif executor == "dask":
         if not scheduler:
             msg = "--scheduler: the Dask executor needs a scheduler address (tcp://host:port)"
             raise ValueError(msg)
-        yield from _dask(fn, jobs, batch_of, scheduler)
+        yield from _dask(fn, jobs, batch_of, scheduler, shared)
     else:
         msg = f"--executor: unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}"
         raise ValueError(msg)
@@ -75,12 +86,21 @@ def _serial(fn, jobs, batch_of):
         yield job, fn(job)
 
 
-def _worker_signals() -> None:
+_SHARED: Any = None  # per pool process: map_batches' ``shared``, installed once at its start
+
+
+def _start_worker(shared: Any) -> None:
+    global _SHARED
+    _SHARED = shared
     # the parent handles Ctrl-C and stops the workers; a worker must not die half-way first,
     # and when the parent terminates it, it dies quietly (not through a handler inherited
     # from the parent that turns SIGTERM into KeyboardInterrupt)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _with_shared(fn, job):
+    return fn(_SHARED, job)
 
 
 def _windowed(submit, jobs, window):
@@ -99,10 +119,14 @@ def _windowed(submit, jobs, window):
         yield job, future
 
 
-def _process_pool(fn, jobs, batch_of, workers):
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=_worker_signals)
+def _process_pool(fn, jobs, batch_of, workers, shared):
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(shared,))
+    if shared is None:
+        submit = partial(pool.submit, fn)
+    else:
+        submit = partial(pool.submit, _with_shared, fn)
     try:
-        for job, future in _windowed(lambda job: pool.submit(fn, job), jobs, 2 * workers):
+        for job, future in _windowed(submit, jobs, 2 * workers):
             try:
                 result = future.result()
             except BrokenProcessPool:
@@ -120,7 +144,7 @@ def _process_pool(fn, jobs, batch_of, workers):
     pool.shutdown(wait=True)
 
 
-def _dask(fn, jobs, batch_of, scheduler):
+def _dask(fn, jobs, batch_of, scheduler, shared):
     try:
         from distributed import Client
     except ImportError:
@@ -128,11 +152,15 @@ def _dask(fn, jobs, batch_of, scheduler):
         raise ValueError(msg) from None
     with Client(scheduler) as client:
         window = 2 * max(sum(client.nthreads().values()), 1)
+        if shared is None:
+            submit = partial(client.submit, fn, pure=False)
+        else:
+            # every worker receives it once; the tasks carry only its key
+            remote = client.scatter(shared, broadcast=True, hash=False)
+            submit = partial(client.submit, fn, remote, pure=False)
         submitted = []
         try:
-            for job, future in _windowed(
-                lambda job: client.submit(fn, job, pure=False), jobs, window
-            ):
+            for job, future in _windowed(submit, jobs, window):
                 submitted.append(future)
                 try:
                     result = future.result()

@@ -9,20 +9,7 @@ import pytest
 from experiments.config import build_experiment, load_config
 from simulation.montecarlo import run
 
-distributed = pytest.importorskip("distributed")
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    # two worker processes on the loopback interface, no dashboard
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as c:
-        yield c
+pytest.importorskip("distributed")  # the `cluster` fixture is in conftest.py
 
 
 def test_dask_run_is_identical_to_the_local_run(cluster):

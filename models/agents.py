@@ -48,7 +48,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 DAYS_PER_MONTH = 365.25 / 12.0
-_LINEAR_CURVATURE = 1e-9  # below this kappa, m(z) = z to machine precision
+LINEAR_CURVATURE = 1e-9  # below this kappa, m(z) = z to machine precision
 
 
 @dataclass(frozen=True)
@@ -115,8 +115,8 @@ class Side:
 
 def curvature_value(z: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     """``m(z)`` of the module notes, elementwise; ``kappa`` broadcasts against ``z``."""
-    curved_mask = kappa > _LINEAR_CURVATURE
-    safe = np.maximum(kappa, _LINEAR_CURVATURE)
+    curved_mask = kappa > LINEAR_CURVATURE
+    safe = np.maximum(kappa, LINEAR_CURVATURE)
     curved = _expm1(-safe * z) / np.expm1(-safe)
     return curved if curved_mask.all() else np.where(curved_mask, curved, z)
 
@@ -136,16 +136,16 @@ def _expm1(x: np.ndarray) -> np.ndarray:
 
 def curvature_slope(z: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     """``m'(z)``, elementwise."""
-    curved_mask = kappa > _LINEAR_CURVATURE
-    safe = np.maximum(kappa, _LINEAR_CURVATURE)
+    curved_mask = kappa > LINEAR_CURVATURE
+    safe = np.maximum(kappa, LINEAR_CURVATURE)
     curved = -safe * np.exp(-safe * z) / np.expm1(-safe)
     return curved if curved_mask.all() else np.where(curved_mask, curved, 1.0)
 
 
 def curvature_inverse(y: np.ndarray, kappa: np.ndarray) -> np.ndarray:
     """``m^{-1}(y)``; ``+inf`` where ``y`` is at or above ``sup m = 1 / (1 - e^{-kappa})``."""
-    curved_mask = kappa > _LINEAR_CURVATURE
-    safe = np.maximum(kappa, _LINEAR_CURVATURE)
+    curved_mask = kappa > LINEAR_CURVATURE
+    safe = np.maximum(kappa, LINEAR_CURVATURE)
     u = y * np.expm1(-safe)
     reachable = u > -1.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -270,8 +270,8 @@ class AcceptanceTable:
         w, kappa = side.amount_weight[:, None], side.curvature[:, None]
         r, i = side.reservation[:, None], side.ideal[:, None]
         a, c = side.level_factor, side.discrete_value
-        linear = side.curvature <= _LINEAR_CURVATURE
-        safe = np.maximum(kappa, _LINEAR_CURVATURE)
+        linear = side.curvature <= LINEAR_CURVATURE
+        safe = np.maximum(kappa, LINEAR_CURVATURE)
         e = np.expm1(-safe)
         lin = linear[:, None]
         return cls(
@@ -303,6 +303,142 @@ class AcceptanceTable:
                 out[linear] = self.offset[draws][linear] + u[linear] * self.scale[draws][linear]
         # unreachable targets (1 + u <= 0): log gives -inf or nan
         return np.where(np.isnan(out), self.sign * np.inf, out)
+
+    def _bounds_block(self, target, draws, u, tmp, out) -> None:
+        """:meth:`bounds` of the draws ``draws`` into ``out``; ``u`` and ``tmp`` are work arrays.
+
+        The same operations in the same order as :meth:`bounds`, so the same bits, except that
+        unreachable targets are left as NaN (or the infinity the log gives) rather than mapped
+        to ``sign * inf``: :func:`zone_open` compares them, and a NaN compares False as the
+        mapped infinity would. Gathering into preallocated arrays keeps the work in cache and
+        away from fresh memory, whose first touch costs more than the arithmetic.
+        """
+        np.take(self.base, draws, axis=0, out=u)
+        u += (target * self.gain[draws])[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.add(1.0, u, out=out)
+            np.log(out, out=out)
+            precise = self.precise[draws]
+            if precise.any():
+                out[precise] = np.log1p(u[precise])
+            out *= np.take(self.scale, draws, axis=0, out=tmp)
+            np.subtract(np.take(self.offset, draws, axis=0, out=tmp), out, out=out)
+            linear = self.linear[draws]
+            if linear.any():
+                rows = draws[linear]
+                out[linear] = self.offset[rows] + u[linear] * self.scale[rows]
+
+    def _bounds_pairs(self, target, draws, packages) -> np.ndarray:
+        """:meth:`_bounds_block` for one package per draw, shape (m,)."""
+        u = self.base[draws, packages] + target * self.gain[draws]
+        scale, offset = self.scale[draws, packages], self.offset[draws, packages]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.log(1.0 + u)
+            precise = self.precise[draws]
+            if precise.any():
+                out[precise] = np.log1p(u[precise])
+            out = offset - out * scale
+        linear = self.linear[draws]
+        if linear.any():
+            out[linear] = offset[linear] + u[linear] * scale[linear]
+        return out
+
+
+_BLOCK_ROWS = 512  # draws per block of zone_open: its work arrays stay in the L2 cache
+
+
+def zone_open(
+    us: AcceptanceTable,
+    kr: AcceptanceTable,
+    draws: np.ndarray,
+    target_us: np.ndarray,
+    target_kr: np.ndarray,
+    *,
+    floor: np.ndarray | None = None,
+    us_level_factor: np.ndarray | None = None,
+    cap: np.ndarray | None = None,
+    widest: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Whether each of the draws ``draws`` has a package both sides accept at their targets.
+
+    Equals ``(lo <= hi).any(axis=1)`` for ``lo = us.bounds(target_us, draws)`` raised to the
+    floor and ``hi = kr.bounds(target_kr, draws)`` lowered to the cap (the zone a round solves
+    over), bit for bit, without ``(m, K)`` temporaries: the draws are taken in blocks whose
+    work arrays stay in cache.
+
+    Parameters
+    ----------
+    us, kr : AcceptanceTable
+        The sides' tables for the whole batch.
+    draws : ndarray of int, shape (m,)
+    target_us, target_kr : ndarray, shape (m,)
+        Target utilities.
+    floor : ndarray, shape (m,), optional
+        U.S. level floor from a veto, ``-inf`` where none; needs ``us_level_factor``.
+    us_level_factor : ndarray, shape (n_draws, K), optional
+        The U.S. level factors of the whole batch.
+    cap : ndarray, shape (m,), optional
+        Korea's first-year cap from a failed ratification, ``inf`` where none.
+    widest : bool
+        Also return each draw's package with the widest zone (``hi - lo`` largest).
+
+    Returns
+    -------
+    open : ndarray of bool, shape (m,)
+    package : ndarray of int, shape (m,)
+        Only with ``widest``.
+    """
+    m, n_pkg = draws.size, us.base.shape[1]
+    result = np.zeros(m, dtype=bool)
+    package = np.zeros(m, dtype=np.int64) if widest else None
+    work = np.empty((4, min(m, _BLOCK_ROWS), n_pkg))
+    for start in range(0, m, _BLOCK_ROWS):
+        rows = slice(start, min(start + _BLOCK_ROWS, m))
+        block = draws[rows]
+        u, tmp, lo, hi = work[:, : block.size]
+        us._bounds_block(target_us[rows], block, u, tmp, lo)
+        kr._bounds_block(target_kr[rows], block, u, tmp, hi)
+        if floor is not None:
+            limited = np.isfinite(floor[rows])
+            if limited.any():
+                limit = floor[rows][limited, None] / us_level_factor[block[limited]]
+                lo[limited] = np.maximum(lo[limited], limit)
+        if cap is not None:
+            np.minimum(hi, cap[rows, None], out=hi)
+        result[rows] = (lo <= hi).any(axis=1)
+        if widest:
+            np.subtract(hi, lo, out=u)
+            u[np.isnan(u)] = -np.inf
+            package[rows] = np.argmax(u, axis=1)
+    return (result, package) if widest else result
+
+
+def package_open(
+    us: AcceptanceTable,
+    kr: AcceptanceTable,
+    draws: np.ndarray,
+    packages: np.ndarray,
+    target_us: np.ndarray,
+    target_kr: np.ndarray,
+    *,
+    floor: np.ndarray | None = None,
+    us_level_factor: np.ndarray | None = None,
+    cap: np.ndarray | None = None,
+) -> np.ndarray:
+    """Whether package ``packages[j]`` of draw ``draws[j]`` has a zone, shape (m,).
+
+    :func:`zone_open` for one package per draw, with the same arithmetic element by element.
+    """
+    lo = us._bounds_pairs(target_us, draws, packages)
+    hi = kr._bounds_pairs(target_kr, draws, packages)
+    if floor is not None:
+        limited = np.isfinite(floor)
+        if limited.any():
+            d, k = draws[limited], packages[limited]
+            lo[limited] = np.maximum(lo[limited], floor[limited] / us_level_factor[d, k])
+    if cap is not None:
+        hi = np.minimum(hi, cap)
+    return lo <= hi
 
 
 def disagreement_value(

@@ -31,13 +31,13 @@ same problems for any utility functions with :mod:`scipy.optimize`; tests check 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
 from scipy.optimize.elementwise import find_root
 
-from models.agents import Side, curvature_inverse, curvature_slope, curvature_value
+from models.agents import LINEAR_CURVATURE, Side, curvature_inverse
 
 Concept = Literal["nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer"]
 CONCEPTS: tuple[str, ...] = (
@@ -83,8 +83,10 @@ class PairUtility:
     """One side's utility on m ``(draw, package)`` pairs, as flat arrays of shape (m,).
 
     With ``z = b * scale + offset`` the gain over disagreement is
-    ``w m(z) + shift``, where ``shift = (1 - w) c - d``. Precomputing these per pair keeps
-    every evaluation inside a root search to a few elementwise operations.
+    ``w m(z) + shift``, where ``shift = (1 - w) c - d``. Precomputing these per pair, and the
+    curvature's constants (``-kappa`` and ``expm1(-kappa)``, one transcendental per pair rather
+    than one per evaluation), keeps every evaluation inside a root search to one ``exp`` and a
+    few elementwise operations. Build with :meth:`from_side` or :meth:`from_arrays`.
     """
 
     scale: np.ndarray
@@ -92,13 +94,31 @@ class PairUtility:
     weight: np.ndarray
     curvature: np.ndarray
     shift: np.ndarray
+    neg_rate: np.ndarray  # -max(kappa, linear threshold)
+    denominator: np.ndarray  # expm1(neg_rate) = m's normalisation
+    curved: np.ndarray  # kappa above the linear threshold
+
+    @classmethod
+    def from_arrays(cls, scale, offset, weight, curvature, shift) -> PairUtility:
+        """From the per-pair primitives; the curvature's constants are derived here."""
+        neg_rate = -np.maximum(curvature, LINEAR_CURVATURE)
+        return cls(
+            scale=scale,
+            offset=offset,
+            weight=weight,
+            curvature=curvature,
+            shift=shift,
+            neg_rate=neg_rate,
+            denominator=np.expm1(neg_rate),
+            curved=curvature > LINEAR_CURVATURE,
+        )
 
     @classmethod
     def from_side(cls, side: Side, draw: np.ndarray, k: np.ndarray, d: np.ndarray) -> PairUtility:
         """Pairs ``(draw[j], k[j])`` of ``side``; ``d`` is the disagreement utility per pair."""
         r, i = side.reservation[draw], side.ideal[draw]
         w = side.amount_weight[draw]
-        return cls(
+        return cls.from_arrays(
             scale=side.level_factor[draw, k] / (i - r),
             offset=-r / (i - r),
             weight=w,
@@ -106,15 +126,46 @@ class PairUtility:
             shift=(1.0 - w) * side.discrete_value[draw, k] - d,
         )
 
+    def take(self, j: np.ndarray) -> PairUtility:
+        """The pairs ``j``."""
+        return PairUtility(*(getattr(self, f.name)[j] for f in fields(self)))
+
+    def _curve(self, b: np.ndarray, j, with_slope: bool):
+        """``m(z)`` and, if asked, ``m'(z)`` at ``b`` for pairs ``j``, sharing one ``exp``.
+
+        The same operations as :func:`models.agents.curvature_value` and
+        :func:`models.agents.curvature_slope`, so the same bits.
+        """
+        z = b * self.scale[j] + self.offset[j]
+        x = self.neg_rate[j] * z
+        e = np.exp(x)
+        m = e - 1.0
+        small = np.abs(x) < 1e-2  # exp(x) - 1 loses precision there (see models.agents)
+        if small.any():
+            m[small] = np.expm1(x[small])
+        denominator = self.denominator[j]
+        m /= denominator
+        slope = self.neg_rate[j] * e / denominator if with_slope else None
+        curved = self.curved[j]
+        if not curved.all():
+            m = np.where(curved, m, z)
+            slope = None if slope is None else np.where(curved, slope, 1.0)
+        return m, slope
+
     def gain(self, b: np.ndarray, j=slice(None)) -> np.ndarray:
         """Utility gain over disagreement at first-year amount ``b`` for pairs ``j``."""
-        z = b * self.scale[j] + self.offset[j]
-        return self.weight[j] * curvature_value(z, self.curvature[j]) + self.shift[j]
+        m, _ = self._curve(b, j, with_slope=False)
+        return self.weight[j] * m + self.shift[j]
 
     def slope(self, b: np.ndarray, j=slice(None)) -> np.ndarray:
         """``d gain / d b`` at ``b`` for pairs ``j``, per bn KRW."""
-        z = b * self.scale[j] + self.offset[j]
-        return self.weight[j] * curvature_slope(z, self.curvature[j]) * self.scale[j]
+        return self.gain_and_slope(b, j)[1]
+
+    def gain_and_slope(self, b: np.ndarray, j=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`gain` and :meth:`slope` together, for one ``exp``."""
+        m, dm = self._curve(b, j, with_slope=True)
+        weight = self.weight[j]
+        return weight * m + self.shift[j], weight * dm * self.scale[j]
 
     def amount(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
         """First-year amount at which the gain equals ``gain`` (inverse of :meth:`gain`)."""
@@ -197,13 +248,13 @@ def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.nd
     us, kr = frontier.us, frontier.kr
 
     def foc(b, j):
-        g_us, g_kr = frontier.gains(b, j)
-        s_us, s_kr = us.slope(b, j), kr.slope(b, j)
+        g_us, s_us = us.gain_and_slope(b, j)
+        g_kr, s_kr = kr.gain_and_slope(b, j)
         return alpha[j] * s_us * g_kr + (1.0 - alpha[j]) * s_kr * g_us
 
     def foc_and_derivative(b, j):
-        g_us, g_kr = frontier.gains(b, j)
-        s_us, s_kr = us.slope(b, j), kr.slope(b, j)
+        g_us, s_us = us.gain_and_slope(b, j)
+        g_kr, s_kr = kr.gain_and_slope(b, j)
         # second derivative of w m(b scale + offset): -kappa scale times the slope
         c_us = -us.curvature[j] * us.scale[j] * s_us
         c_kr = -kr.curvature[j] * kr.scale[j] * s_kr
@@ -446,8 +497,7 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     point, which then loses the selection.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        g_us_hi, _ = fr.gains(fr.hi)
-        _, g_kr_lo = fr.gains(fr.lo)
+        g_us_hi, g_kr_lo = fr.us.gain(fr.hi), fr.kr.gain(fr.lo)
         upper = alpha * np.log(g_us_hi) + (1.0 - alpha) * np.log(g_kr_lo)
         probe = fr.lo + alpha * (fr.hi - fr.lo)
         g_us, g_kr = fr.gains(probe)
@@ -460,8 +510,8 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     j = np.flatnonzero(keep)
     if j.size:
         sub = Frontier(
-            us=_take_pairs(fr.us, j),
-            kr=_take_pairs(fr.kr, j),
+            us=fr.us.take(j),
+            kr=fr.kr.take(j),
             lo=fr.lo[j],
             hi=fr.hi[j],
             d_us=fr.d_us[j],
@@ -469,10 +519,6 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
         )
         b[j], ok[j] = nash_point(sub, alpha[j])
     return b, ok
-
-
-def _take_pairs(u: PairUtility, j: np.ndarray) -> PairUtility:
-    return PairUtility(u.scale[j], u.offset[j], u.weight[j], u.curvature[j], u.shift[j])
 
 
 def _select(n, n_pkg, draw, k, b, score, u_us, u_kr, ok) -> Agreement:

@@ -30,8 +30,10 @@ from models.agents import (
     Side,
     amount_at_utility,
     disagreement_value,
+    package_open,
     target_utility,
     utility,
+    zone_open,
 )
 from models.bargaining import solve_zone
 from models.pressure import (
@@ -386,26 +388,39 @@ class BatchNegotiation:
         return lo, np.minimum(hi, cap[:, None])
 
     def _screen(self, draws: np.ndarray, r_from: int) -> None:
-        """Set ``next_round`` of ``draws`` to their first round with a zone in the segment."""
+        """Set ``next_round`` of ``draws`` to their first round with a zone in the segment.
+
+        Whether a draw has a zone is monotone in the round, and so is whether one given package
+        has. The bisection follows each draw's package with the widest zone at the segment's
+        last round, one bound per side and round instead of one per package; a single check of
+        every package the round before confirms that no other package opened earlier (where
+        one did, the draw is bisected again over all packages).
+        """
         r_to = self._segment_end()
         self.next_round[draws] = self.n_rounds
         if draws.size == 0 or r_from >= r_to:
             return
-        last = np.full(draws.size, r_to - 1)
-        reach = self._zone_exists(draws, last)
-        cand = draws[reach]
-        lo = np.full(cand.size, r_from)
-        hi = np.full(cand.size, r_to - 1)
-        while True:
-            open_ = lo < hi
-            if not open_.any():
-                break
-            j = np.flatnonzero(open_)
-            mid = (lo[j] + hi[j]) // 2
-            has = self._zone_exists(cand[j], mid)
-            hi[j] = np.where(has, mid, hi[j])
-            lo[j] = np.where(has, lo[j], mid + 1)
-        self.next_round[cand] = lo
+        screen = _Screen(self, draws)
+        reach, widest = screen.zone_open(np.full(draws.size, r_to - 1), widest=True)
+        rows = np.flatnonzero(reach)
+        screen, widest = screen.take(rows), widest[rows]
+        first = _bisect(
+            lambda j, r: screen.take(j).package_open(widest[j], r),
+            r_from,
+            r_to - 1,
+            screen.draws.size,
+        )
+        later = np.flatnonzero(first > r_from)
+        earlier = screen.take(later).zone_open(first[later] - 1)
+        again = later[earlier]
+        if again.size:
+            first[again] = _bisect(
+                lambda j, r: screen.take(again[j]).zone_open(r),
+                r_from,
+                first[again] - 1,
+                again.size,
+            )
+        self.next_round[screen.draws] = first
 
     def _clear_agreement(self, draws: np.ndarray) -> None:
         o = self.out
@@ -446,3 +461,81 @@ class BatchNegotiation:
     def _log(self, r: int, kind: str, **detail) -> None:
         if self.tracing:
             self.out.trace.append(TraceEvent(float(self.env.now), r, kind, detail))
+
+
+class _Screen:
+    """The hard limits of some draws, taken once for a bisection over their rounds.
+
+    ``zone_open(rounds)`` answers whether each draw has a zone at its round, with the same
+    arithmetic as :meth:`BatchNegotiation._zone`.
+    """
+
+    def __init__(self, negotiation: BatchNegotiation, draws: np.ndarray) -> None:
+        self.negotiation, self.draws = negotiation, draws
+        floor, cap = negotiation.us_floor[draws], negotiation.kr_cap[draws]
+        self.floor = floor if np.isfinite(floor).any() else None
+        self.cap = cap if np.isfinite(cap).any() else None
+
+    def take(self, rows: np.ndarray) -> _Screen:
+        """The screen of ``self.draws[rows]``."""
+        if rows.size == self.draws.size:  # rows are sorted and unique: all of them
+            return self
+        return _Screen(self.negotiation, self.draws[rows])
+
+    def _targets(self, rounds: np.ndarray):
+        ng = self.negotiation
+        days = ng.calendar.round_days[rounds]
+        exp = ng.calendar.expiry_day
+        return (
+            target_utility(ng.us, days, exp, self.draws),
+            target_utility(ng.kr, days, exp, self.draws),
+        )
+
+    def zone_open(self, rounds: np.ndarray, *, widest: bool = False):
+        """Whether draw ``draws[j]`` has a non-empty zone at round ``rounds[j]``.
+
+        With ``widest``, also each draw's package with the widest zone.
+        """
+        ng = self.negotiation
+        return zone_open(
+            ng.us_table,
+            ng.kr_table,
+            self.draws,
+            *self._targets(rounds),
+            floor=self.floor,
+            us_level_factor=ng.us.level_factor,
+            cap=self.cap,
+            widest=widest,
+        )
+
+    def package_open(self, packages: np.ndarray, rounds: np.ndarray) -> np.ndarray:
+        """Whether package ``packages[j]`` of draw ``draws[j]`` has a zone at ``rounds[j]``."""
+        ng = self.negotiation
+        return package_open(
+            ng.us_table,
+            ng.kr_table,
+            self.draws,
+            packages,
+            *self._targets(rounds),
+            floor=self.floor,
+            us_level_factor=ng.us.level_factor,
+            cap=self.cap,
+        )
+
+
+def _bisect(has_zone, r_from: int, r_last, size: int) -> np.ndarray:
+    """First round in ``[r_from, r_last]`` where ``has_zone`` holds, per draw, shape (size,).
+
+    ``has_zone(j, rounds)`` answers for the draws ``j`` (indices into ``range(size)``); it is
+    monotone in the round and holds at ``r_last`` (a scalar or one round per draw).
+    """
+    lo = np.full(size, r_from)
+    hi = np.broadcast_to(r_last, (size,)).copy()
+    while True:
+        j = np.flatnonzero(lo < hi)
+        if j.size == 0:
+            return lo
+        mid = (lo[j] + hi[j]) // 2
+        has = has_zone(j, mid)
+        hi[j] = np.where(has, mid, hi[j])
+        lo[j] = np.where(has, lo[j], mid + 1)

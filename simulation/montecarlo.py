@@ -8,8 +8,8 @@ outcomes are the same bits whether the batches run on 1 process or many, in any 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -174,18 +174,81 @@ def negotiate(
     ).run()
 
 
-def _batch_worker(job: tuple) -> dict[str, np.ndarray]:
-    """Simulate one batch; write its part if asked; return the columns the run keeps.
+def simulate_batches(
+    experiment: Experiment, seed: int, batches: Sequence[tuple[int, int]]
+) -> list[dict[str, np.ndarray]]:
+    """Sample batches with their own random streams and negotiate them together.
 
-    Writing the part here, in the worker, keeps compression off the collecting process.
+    Each batch is sampled exactly as :func:`simulate_batch` samples it, and a draw's outcome
+    does not depend on the other draws it is negotiated with, so the per-batch tables are
+    those of :func:`simulate_batch`, bit for bit. Negotiating several batches at once spreads
+    each round's fixed cost (hundreds of numpy calls) over more draws.
+
+    Parameters
+    ----------
+    batches : sequence of (batch index, size)
+
+    Returns
+    -------
+    list of dict of str to ndarray
+        Each batch's per-draw table, with its ``draw`` numbers, in the order of ``batches``.
     """
-    experiment, seed, batch, size, part_dir, part_columns, keep = job
-    cols = simulate_batch(experiment, seed, batch, size)[0]
-    start = batch * experiment.batch_size
-    cols["draw"] = np.arange(start, start + size, dtype=np.int64)
-    if part_dir is not None:
-        write_part(Path(part_dir) / part_name(batch), _select_columns(cols, part_columns))
-    return _select_columns(cols, keep)
+    samples = [sample_batch(experiment, seed, b, size) for b, size in batches]
+    if len(samples) == 1:
+        values, noise = samples[0]
+    else:
+        values = {k: np.concatenate([v[k] for v, _ in samples]) for k in samples[0][0]}
+        noise = Noise(*(np.concatenate([getattr(n, f) for _, n in samples]) for f in _NOISE_FIELDS))
+    cols = outcome_columns(experiment, values, noise, negotiate(experiment, values, noise))
+    tables, start = [], 0
+    for b, size in batches:
+        rows = slice(start, start + size)
+        table = {k: v[rows] for k, v in cols.items()}
+        first = b * experiment.batch_size
+        table["draw"] = np.arange(first, first + size, dtype=np.int64)
+        tables.append(table)
+        start += size
+    return tables
+
+
+_NOISE_FIELDS = tuple(f.name for f in fields(Noise))
+COMPUTE_DRAWS = 32768  # draws negotiated together: enough to spread per-round costs, small
+# enough that the (draws, packages) tables stay modest in memory
+
+
+def batch_groups(
+    sizes: Sequence[int], todo: Sequence[int], batch_size: int, workers: int
+) -> list[tuple[tuple[int, int], ...]]:
+    """Consecutive batches to negotiate together, ``(batch, size)`` pairs per group.
+
+    Groups hold up to :data:`COMPUTE_DRAWS` draws but are made smaller when that would leave
+    workers idle (fewer than two groups per worker). The result does not depend on it.
+    """
+    per_group = max(1, min(COMPUTE_DRAWS // batch_size, len(todo) // (2 * workers)))
+    groups: list[tuple[tuple[int, int], ...]] = []
+    current: list[tuple[int, int]] = []
+    for b in todo:
+        if current and (len(current) == per_group or b != current[-1][0] + 1):
+            groups.append(tuple(current))
+            current = []
+        current.append((b, sizes[b]))
+    if current:
+        groups.append(tuple(current))
+    return groups
+
+
+def _batch_worker(job: tuple) -> list[tuple[int, dict[str, np.ndarray]]]:
+    """Simulate a group of batches; write their parts if asked; return the columns kept.
+
+    Writing the parts here, in the worker, keeps compression off the collecting process.
+    """
+    experiment, seed, batches, part_dir, part_columns, keep = job
+    out = []
+    for (b, _), cols in zip(batches, simulate_batches(experiment, seed, batches), strict=True):
+        if part_dir is not None:
+            write_part(Path(part_dir) / part_name(b), _select_columns(cols, part_columns))
+        out.append((b, _select_columns(cols, keep)))
+    return out
 
 
 SUMMARY_COLUMNS = (
@@ -271,10 +334,10 @@ def run(
         raise ValueError(msg)
     keep = summary_columns(experiment) if retain == "summary" else None
     where = None if part_dir is None else str(part_dir)
+    todo = [b for b in range(len(sizes)) if b not in done]
     jobs = [
-        (experiment, seed, b, s, where, part_columns, keep)
-        for b, s in enumerate(sizes)
-        if b not in done
+        (experiment, seed, group, where, part_columns, keep)
+        for group in batch_groups(sizes, todo, experiment.batch_size, workers)
     ]
     start = time.perf_counter()
     # the result's columns are filled in place, batch by batch: no concatenation copy
@@ -294,16 +357,17 @@ def run(
     batches = map_batches(
         _batch_worker,
         jobs,
-        batch_of=lambda job: job[2],
+        batch_of=lambda job: job[2][0][0],
         executor=executor,
         workers=workers,
         scheduler=scheduler,
     )
-    for job, part in batches:
-        store(job[2], part)
-        del part
-        if progress:
-            progress(job[3])
+    for _, parts in batches:
+        for b, part in parts:
+            store(b, part)
+            if progress:
+                progress(sizes[b])
+        del parts
     elapsed = time.perf_counter() - start
     result = RunResult(experiment, seed, draws, columns, elapsed_s=elapsed, workers=workers)
     result.summary = summarize(experiment, columns)

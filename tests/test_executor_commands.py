@@ -86,7 +86,10 @@ def test_compare_on_dask_matches_local(cluster, tmp_path, capsys):
         capsys, cluster, tmp_path, "batch_worker", *argv, write=False
     )
     assert local == dask
-    assert tasks == 2 * 3  # two configs of three batches
+    # two configs of three batches, negotiated in groups as simulation.montecarlo groups them
+    from simulation.montecarlo import batch_groups
+
+    assert tasks == 2 * len(batch_groups([200] * 3, [0, 1, 2], 200, workers=1))
 
 
 def test_sensitivity_on_dask_matches_local(cluster, tmp_path, capsys, small_chunks):

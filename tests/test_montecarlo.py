@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import simulation.montecarlo as mc
 from experiments.config import build_experiment, load_config
-from simulation.montecarlo import batch_sizes, run
+from simulation.montecarlo import batch_groups, batch_sizes, run
 from simulation.sampling import ParameterSpec, sample, unit_design
 
 
@@ -50,6 +51,31 @@ def test_a_batch_does_not_depend_on_the_run_length(experiment):
     short = run(experiment, draws=700, seed=3).columns
     long = run(experiment, draws=2100, seed=3).columns
     assert_same_bits(short, {k: v[:700] for k, v in long.items()})
+
+
+def test_negotiating_batches_together_does_not_change_a_bit(experiment, monkeypatch):
+    # workers negotiate several batches in one environment for speed; each batch keeps its
+    # own random stream and each draw's outcome must not depend on its company
+    grouped = run(experiment, draws=4900, seed=8).columns
+    monkeypatch.setattr(mc, "COMPUTE_DRAWS", 1)  # every batch alone
+    alone = run(experiment, draws=4900, seed=8).columns
+    assert_same_bits(grouped, alone)
+    monkeypatch.setattr(mc, "COMPUTE_DRAWS", 10 * 700)  # all seven batches together
+    assert_same_bits(run(experiment, draws=4900, seed=8).columns, alone)
+
+
+def test_batch_groups_are_consecutive_and_keep_workers_busy():
+    sizes = [100] * 10
+    groups = batch_groups(sizes, list(range(10)), 100, workers=1)
+    assert [b for g in groups for b, _ in g] == list(range(10))
+    assert all(len(g) <= mc.COMPUTE_DRAWS // 100 for g in groups)
+    assert len(groups) >= 2
+    # a resumed run skips finished batches: a group never spans a gap
+    groups = batch_groups(sizes, [0, 1, 4, 5, 6], 100, workers=1)
+    assert all(g[-1][0] - g[0][0] == len(g) - 1 for g in groups)
+    # with more workers, groups shrink so that each worker has at least two
+    assert len(batch_groups(sizes, list(range(10)), 100, workers=4)) >= 8
+    assert batch_groups([100, 100, 30], [0, 1, 2], 100, workers=1)[-1][-1] == (2, 30)
 
 
 def test_batch_sizes_cover_the_draws():

@@ -72,7 +72,10 @@ def test_an_interrupted_run_leaves_no_finished_looking_folder(small, tmp_path):
     assert not (tmp_path / "r").exists()
     partial = partial_folder(tmp_path / "r")
     assert not (partial / "summary.json").exists()
-    assert len(list((partial / "draws").glob("part-*.parquet"))) == 2
+    # the interrupt came after two batches; the batches negotiated with them (one group) are
+    # on disk too, the rest of the run's four are not
+    parts = len(list((partial / "draws").glob("part-*.parquet")))
+    assert 2 <= parts < 4
 
 
 def test_resume_gives_the_bits_of_an_uninterrupted_run(small, tmp_path):

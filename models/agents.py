@@ -273,12 +273,17 @@ class AcceptanceTable:
         linear = side.curvature <= LINEAR_CURVATURE
         safe = np.maximum(kappa, LINEAR_CURVATURE)
         e = np.expm1(-safe)
-        lin = linear[:, None]
+        # curved rows store 1 + y E - tau E / w minus one, added back in bounds()
+        scale = (i - r) / (safe * a)
+        base = -(1.0 - w) * c * e / w
+        if linear.any():  # rare: the (n, K) tables are computed twice only then
+            lin = linear[:, None]
+            scale = np.where(lin, (i - r) / a, scale)
+            base = np.where(lin, -(1.0 - w) * c / w, base)
         return cls(
             offset=r / a,
-            scale=np.where(lin, (i - r) / a, (i - r) / (safe * a)),
-            # curved rows store 1 + y E - tau E / w minus one, added back in bounds()
-            base=np.where(lin, -(1.0 - w) * c / w, -(1.0 - w) * c * e / w),
+            scale=scale,
+            base=base,
             gain=np.where(linear, 1.0 / side.amount_weight, e[:, 0] / side.amount_weight),
             linear=linear,
             precise=~linear & (side.curvature < _PRECISE_CURVATURE),

@@ -421,6 +421,7 @@ def solve_zone(
     delta_kr: np.ndarray,
     us_first: np.ndarray,
     rounds_left: int = 1,
+    rows: np.ndarray | None = None,
 ) -> Agreement:
     """Choose a package and amount for each draw by a bargaining solution over its zone.
 
@@ -442,6 +443,9 @@ def solve_zone(
         Whether the U.S. proposes this round (Rubinstein, accepted offer).
     rounds_left : int
         Rounds up to the hard stop, this one included (finite-deadline Rubinstein).
+    rows : ndarray of int, shape (n_draws,), optional
+        The rows of ``us`` and ``kr`` that hold the draws (when the sides cover a whole batch
+        and the zone only some of its draws); the sides are the draws when omitted.
 
     Returns
     -------
@@ -452,7 +456,8 @@ def solve_zone(
         raise ValueError(msg)
     n, n_pkg = lo.shape
     draw, k = np.nonzero(lo <= hi)
-    fr = Frontier.from_pairs(us, kr, draw, k, lo[draw, k], hi[draw, k], d_us[draw], d_kr[draw])
+    side_row = draw if rows is None else rows[draw]
+    fr = Frontier.from_pairs(us, kr, side_row, k, lo[draw, k], hi[draw, k], d_us[draw], d_kr[draw])
     ok = np.ones(draw.size, dtype=bool)
 
     if concept == "nash":

@@ -290,24 +290,24 @@ class BatchNegotiation:
         self.next_round[draws] = self.n_rounds
         if draws.size == 0:
             return
-        us, kr = self.us.take(draws), self.kr.take(draws)
         days = np.full(draws.size, day)
         exp = self.calendar.expiry_day
         lo, hi = self._zone(draws, days)
         us_first = np.full(draws.size, r % 2 == 0)
         deal = solve_zone(
-            us,
-            kr,
+            self.us,
+            self.kr,
             lo,
             hi,
-            disagreement_value(us, days, exp),
-            disagreement_value(kr, days, exp),
+            disagreement_value(self.us, days, exp, draws),
+            disagreement_value(self.kr, days, exp, draws),
             concept=self.concept,
-            alpha=nash_weight(us, kr),
-            delta_us=round_discount(us, self.calendar.round_interval_days),
-            delta_kr=round_discount(kr, self.calendar.round_interval_days),
+            alpha=self.alpha[draws],
+            delta_us=self.delta_us[draws],
+            delta_kr=self.delta_kr[draws],
             us_first=us_first,
             rounds_left=self.n_rounds - r,
+            rows=draws,
         )
         o = self.out
         o.agree_day[draws], o.agree_round[draws] = day, r
@@ -315,13 +315,8 @@ class BatchNegotiation:
         o.u_us[draws], o.u_kr[draws], o.converged[draws] = deal.u_us, deal.u_kr, deal.converged
 
         # the U.S. president reviews the working-level deal
-        level = deal.base * np.take_along_axis(us.level_factor, deal.package[:, None], 1)[:, 0]
-        floor = veto_floor(
-            us,
-            self.pressure[draws],
-            strength=self.v["veto_strength"][draws],
-            threshold=self.v["veto_pressure_threshold"][draws],
-        )
+        level = deal.base * self.us.level_factor[draws, deal.package]
+        floor = self.veto_level[draws]
         # a deal struck on the floor of an earlier veto must pass despite rounding
         vetoed = level < floor - VETO_TOLERANCE * np.abs(floor)
         if self.tracing:
@@ -354,6 +349,16 @@ class BatchNegotiation:
         self.us, self.kr = us, kr
         self.us_table = AcceptanceTable.from_side(us)
         self.kr_table = AcceptanceTable.from_side(kr)
+        # per-draw constants of the rounds until the next event
+        self.alpha = nash_weight(us, kr)
+        self.delta_us = round_discount(us, self.calendar.round_interval_days)
+        self.delta_kr = round_discount(kr, self.calendar.round_interval_days)
+        self.veto_level = veto_floor(
+            us,
+            self.pressure,
+            strength=self.v["veto_strength"],
+            threshold=self.v["veto_pressure_threshold"],
+        )
 
     def _segment_end(self) -> int:
         """Exclusive round index where the current segment ends (the next global event)."""

@@ -8,6 +8,7 @@ stderr and exit code 2.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import signal
 import sys
@@ -856,6 +857,9 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+_PATH_ERRORS = {errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
     from simulation.executors import BatchFailed
@@ -866,6 +870,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StoreError, BadInput, ValueError) as exc:
         line = _one_line(str(exc))
         err_console.print(f"error: {line}", markup=False, soft_wrap=True)
+        return 2
+    except OSError as exc:
+        # a path the user gave that cannot be created is bad input, not a crash
+        if exc.errno not in _PATH_ERRORS:
+            raise
+        reason = exc.strerror or type(exc).__name__
+        err_console.print(
+            f"error: --out: cannot create {_one_line(str(exc.filename))}: {reason}",
+            markup=False,
+            soft_wrap=True,
+        )
         return 2
     except BatchFailed as exc:
         # only `run` keeps its finished batches; compare, sensitivity and sweep start over

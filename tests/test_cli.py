@@ -188,6 +188,16 @@ def test_existing_non_empty_out_is_refused_and_left_untouched(tmp_path, capsys):
     assert not list(tmp_path.glob(".out*partial"))
 
 
+@pytest.mark.parametrize("kind", ["too-long", "under-a-file"])
+def test_an_impossible_out_path_is_refused_in_one_line(tmp_path, capsys, kind):
+    """Protects: an --out that cannot be created ends with exit 2 and one line, no traceback."""
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / ("x" * 300) if kind == "too-long" else tmp_path / "file" / "out"
+    code, _, err = run_main(["run", "--draws", "200", "--out", out], capsys)
+    assert_one_line_error(code, _, err, "--out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 @pytest.mark.parametrize("name", sorted(bundled_configs()))
 def test_validate_accepts_every_bundled_config(capsys, name):
     """Protects: every shipped config passes `smasim validate` (exit 0)."""

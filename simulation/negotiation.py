@@ -20,7 +20,7 @@ then the round.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import simpy
@@ -35,7 +35,7 @@ from models.agents import (
     utility,
     zone_open,
 )
-from models.bargaining import solve_zone
+from models.bargaining import Agreement, solve_zone
 from models.pressure import (
     Setting,
     kr_side,
@@ -188,6 +188,7 @@ class BatchNegotiation:
             high_pressure=self.high_pressure,
             trace=[],
         )
+        self.pending = _empty_agreement(n)  # deals struck ahead of their rounds
         self.env = simpy.Environment()
         self.election_done = calendar.election_day is None
 
@@ -207,7 +208,7 @@ class BatchNegotiation:
 
     def _talks(self):
         days = self.calendar.round_days
-        self._screen(np.flatnonzero(self.status == ACTIVE), 0)
+        self._schedule(np.flatnonzero(self.status == ACTIVE), 0)
         for r, day in enumerate(days):
             if day > self.env.now:
                 yield self.env.timeout(day - self.env.now)
@@ -237,7 +238,7 @@ class BatchNegotiation:
                     pressure=float(self.pressure[i]),
                 )
         active = np.flatnonzero(self.status == ACTIVE)
-        self._screen(active, self._first_round_after(self.env.now, inclusive=True))
+        self._schedule(active, self._first_round_after(self.env.now, inclusive=True))
 
     def _expiry(self):
         if self.calendar.expiry_day > 0:
@@ -279,7 +280,7 @@ class BatchNegotiation:
             self.kr_cap[again] = np.minimum(self.kr_cap[again], cap)
             self._clear_agreement(again)
             self.status[again] = ACTIVE
-            self._screen(again, self._first_round_after(self.env.now, inclusive=False))
+            self._schedule(again, self._first_round_after(self.env.now, inclusive=False))
 
     # --- one round -------------------------------------------------------------------------
     def _round(self, r: int) -> None:
@@ -290,11 +291,37 @@ class BatchNegotiation:
         self.next_round[draws] = self.n_rounds
         if draws.size == 0:
             return
-        days = np.full(draws.size, day)
+        if self.tracing:
+            deal = self._deals(draws, np.full(draws.size, r))
+            vetoed = self._review(draws, deal)
+            self._log_deals(r, draws, deal, vetoed)
+            bad = draws[vetoed]
+            if bad.size:
+                self._veto(bad)
+                self._schedule(bad, r + 1)
+            draws, deal = draws[~vetoed], _take_agreement(deal, ~vetoed)
+        else:
+            deal = _take_agreement(self.pending, draws)  # struck when the round was set
+        o = self.out
+        o.agree_day[draws], o.agree_round[draws] = day, r
+        o.base[draws], o.package[draws] = deal.base, deal.package
+        o.u_us[draws], o.u_kr[draws], o.converged[draws] = deal.u_us, deal.u_kr, deal.converged
+        self.status[draws] = PENDING
+        self.env.process(self._ratification(draws))
+
+    def _deals(self, draws: np.ndarray, rounds: np.ndarray) -> Agreement:
+        """The working-level deal of each draw at its round ``rounds[j]`` (where it has a zone)."""
+        if self.concept == "rubinstein_finite" and np.unique(rounds).size > 1:
+            # the deadline's backward induction depends on the round: one solve per round
+            deal = _empty_agreement(draws.size)
+            for r in np.unique(rounds):
+                j = np.flatnonzero(rounds == r)
+                _put_agreement(deal, j, self._deals(draws[j], rounds[j]))
+            return deal
+        days = self.calendar.round_days[rounds]
         exp = self.calendar.expiry_day
         lo, hi = self._zone(draws, days)
-        us_first = np.full(draws.size, r % 2 == 0)
-        deal = solve_zone(
+        return solve_zone(
             self.us,
             self.kr,
             lo,
@@ -305,43 +332,64 @@ class BatchNegotiation:
             alpha=self.alpha[draws],
             delta_us=self.delta_us[draws],
             delta_kr=self.delta_kr[draws],
-            us_first=us_first,
-            rounds_left=self.n_rounds - r,
+            us_first=rounds % 2 == 0,
+            rounds_left=int(self.n_rounds - rounds[0]) if rounds.size else 1,
             rows=draws,
         )
-        o = self.out
-        o.agree_day[draws], o.agree_round[draws] = day, r
-        o.base[draws], o.package[draws] = deal.base, deal.package
-        o.u_us[draws], o.u_kr[draws], o.converged[draws] = deal.u_us, deal.u_kr, deal.converged
 
-        # the U.S. president reviews the working-level deal
+    def _review(self, draws: np.ndarray, deal: Agreement) -> np.ndarray:
+        """Whether the U.S. president vetoes each working-level deal."""
         level = deal.base * self.us.level_factor[draws, deal.package]
         floor = self.veto_level[draws]
         # a deal struck on the floor of an earlier veto must pass despite rounding
-        vetoed = level < floor - VETO_TOLERANCE * np.abs(floor)
+        return level < floor - VETO_TOLERANCE * np.abs(floor)
+
+    def _veto(self, draws: np.ndarray) -> None:
+        """Vetoed draws: counted, and their negotiators held to the president's floor."""
+        self.out.vetoes[draws] += 1
+        self.us_floor[draws] = np.maximum(self.us_floor[draws], self.veto_level[draws])
+        self._clear_agreement(draws)
+
+    def _schedule(self, draws: np.ndarray, r_from) -> None:
+        """Find each draw's next round with a zone and, outside tracing, strike its deal now.
+
+        Until the next event (the election) a draw's deal depends only on the draw itself: its
+        sides, its limits and its round's date. So the deals of all draws screened together
+        are solved in one call rather than round by round, which spares each round's fixed
+        cost; a vetoed deal is reviewed, and the draw screened again from the next round, at
+        once as well. The round process then only releases the deals at their rounds, in the
+        same order of events and with the same bits as solving them there. With tracing, deals
+        are struck in their rounds so that the story is told in order.
+        """
+        self._screen(draws, r_from)
         if self.tracing:
-            for j, i in enumerate(draws):
-                self._log(
-                    r,
-                    "agreement",
-                    draw=int(i),
-                    base=float(deal.base[j]),
-                    package=int(deal.package[j]),
-                    u_us=float(deal.u_us[j]),
-                    u_kr=float(deal.u_kr[j]),
-                )
-                if vetoed[j]:
-                    self._log(r, "veto", draw=int(i), floor_level=float(floor[j]))
-        if vetoed.any():
-            bad = draws[vetoed]
-            o.vetoes[bad] += 1
-            self.us_floor[bad] = np.maximum(self.us_floor[bad], floor[vetoed])
-            self._clear_agreement(bad)
-            self._screen(bad, r + 1)
-        good = draws[~vetoed]
-        if good.size:
-            self.status[good] = PENDING
-            self.env.process(self._ratification(good))
+            return
+        todo = draws[self.next_round[draws] < self.n_rounds]
+        while todo.size:
+            rounds = self.next_round[todo]
+            deal = self._deals(todo, rounds)
+            _put_agreement(self.pending, todo, deal)
+            vetoed = self._review(todo, deal)
+            bad = todo[vetoed]
+            if bad.size == 0:
+                break
+            self._veto(bad)
+            self._screen(bad, rounds[vetoed] + 1)
+            todo = bad[self.next_round[bad] < self.n_rounds]
+
+    def _log_deals(self, r: int, draws: np.ndarray, deal: Agreement, vetoed: np.ndarray):
+        for j, i in enumerate(draws):
+            self._log(
+                r,
+                "agreement",
+                draw=int(i),
+                base=float(deal.base[j]),
+                package=int(deal.package[j]),
+                u_us=float(deal.u_us[j]),
+                u_kr=float(deal.u_kr[j]),
+            )
+            if vetoed[j]:
+                self._log(r, "veto", draw=int(i), floor_level=float(self.veto_level[i]))
 
     # --- helpers ---------------------------------------------------------------------------
     def _set_sides(self, us: Side, kr: Side) -> None:
@@ -392,8 +440,10 @@ class BatchNegotiation:
         # the Assembly votes on the first-year increase, so its cap is on the first-year amount
         return lo, np.minimum(hi, cap[:, None])
 
-    def _screen(self, draws: np.ndarray, r_from: int) -> None:
+    def _screen(self, draws: np.ndarray, r_from) -> None:
         """Set ``next_round`` of ``draws`` to their first round with a zone in the segment.
+
+        ``r_from`` is the first round to consider: one for all draws, or one per draw.
 
         Whether a draw has a zone is monotone in the round, and so is whether one given package
         has. The bisection follows each draw's package with the widest zone at the segment's
@@ -403,12 +453,15 @@ class BatchNegotiation:
         """
         r_to = self._segment_end()
         self.next_round[draws] = self.n_rounds
-        if draws.size == 0 or r_from >= r_to:
+        r_from = np.broadcast_to(r_from, draws.shape)
+        inside = r_from < r_to
+        draws, r_from = draws[inside], r_from[inside]
+        if draws.size == 0:
             return
         screen = _Screen(self, draws)
         reach, widest = screen.zone_open(np.full(draws.size, r_to - 1), widest=True)
         rows = np.flatnonzero(reach)
-        screen, widest = screen.take(rows), widest[rows]
+        screen, widest, r_from = screen.take(rows), widest[rows], r_from[rows]
         first = _bisect(
             lambda j, r: screen.take(j).package_open(widest[j], r),
             r_from,
@@ -421,7 +474,7 @@ class BatchNegotiation:
         if again.size:
             first[again] = _bisect(
                 lambda j, r: screen.take(again[j]).zone_open(r),
-                r_from,
+                r_from[again],
                 first[again] - 1,
                 again.size,
             )
@@ -528,13 +581,13 @@ class _Screen:
         )
 
 
-def _bisect(has_zone, r_from: int, r_last, size: int) -> np.ndarray:
+def _bisect(has_zone, r_from, r_last, size: int) -> np.ndarray:
     """First round in ``[r_from, r_last]`` where ``has_zone`` holds, per draw, shape (size,).
 
     ``has_zone(j, rounds)`` answers for the draws ``j`` (indices into ``range(size)``); it is
-    monotone in the round and holds at ``r_last`` (a scalar or one round per draw).
+    monotone in the round and holds at ``r_last``. Both ends are scalars or one round per draw.
     """
-    lo = np.full(size, r_from)
+    lo = np.broadcast_to(r_from, (size,)).copy()
     hi = np.broadcast_to(r_last, (size,)).copy()
     while True:
         j = np.flatnonzero(lo < hi)
@@ -544,3 +597,17 @@ def _bisect(has_zone, r_from: int, r_last, size: int) -> np.ndarray:
         has = has_zone(j, mid)
         hi[j] = np.where(has, mid, hi[j])
         lo[j] = np.where(has, lo[j], mid + 1)
+
+
+def _empty_agreement(n: int) -> Agreement:
+    nan = np.full(n, np.nan)
+    return Agreement(nan, np.full(n, -1), nan.copy(), nan.copy(), np.ones(n, dtype=bool))
+
+
+def _take_agreement(deal: Agreement, rows) -> Agreement:
+    return Agreement(*(getattr(deal, f.name)[rows] for f in fields(Agreement)))
+
+
+def _put_agreement(deal: Agreement, rows, values: Agreement) -> None:
+    for f in fields(Agreement):
+        getattr(deal, f.name)[rows] = getattr(values, f.name)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.config import build_experiment, validate
+from experiments.config import build_experiment, load_config, validate
 from simulation.montecarlo import negotiate
 from simulation.negotiation import DONE, FAILED, Noise
 from tests.helpers import TOY_PARAMETERS
@@ -291,3 +291,25 @@ def test_replace_concept_changes_the_solution_not_the_timing():
     assert ks.agree_round[0] == nash.agree_round[0]
     # round 4 is an even round: the U.S. proposes and takes the top of the zone
     assert ks.base[0] == pytest.approx(120.0)
+
+
+@pytest.mark.parametrize("config", ["sma12_may2024", "today_reopening", "backtest_sma10"])
+@pytest.mark.parametrize("concept", ["nash", "rubinstein_finite"])
+def test_deals_struck_ahead_equal_deals_struck_in_their_rounds(config, concept):
+    # Without tracing, a draw's deals (and vetoes) are solved when its round is set; with
+    # tracing, in the round itself. Both must give the same outcome, bit for bit, on a batch
+    # with vetoes, refusals of ratification and an election.
+    from simulation.montecarlo import sample_batch
+
+    experiment = replace(build_experiment(load_config(config)), concept=concept)
+    values, noise = sample_batch(experiment, 21, 0, 1500)
+    # a strict Assembly, so that refused ratifications send draws back to the table
+    values["assembly_threshold"] = np.full(1500, -0.1)
+    values["assembly_rejection_scale"] = np.full(1500, 0.05)
+    plain = negotiate(experiment, values, noise, trace=False)
+    traced = negotiate(experiment, values, noise, trace=True)
+    assert plain.vetoes.sum() > 0 and plain.rejections.sum() > 0
+    for name in ("status", "agree_day", "agree_round", "in_force_day", "base", "package",
+                 "u_us", "u_kr", "vetoes", "rejections", "converged"):  # fmt: skip
+        a, b = getattr(plain, name), getattr(traced, name)
+        assert a.tobytes() == b.tobytes(), name

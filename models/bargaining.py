@@ -454,7 +454,7 @@ def solve_zone(
     if concept not in CONCEPTS:
         msg = f"unknown solution concept {concept!r}; choose one of {', '.join(CONCEPTS)}"
         raise ValueError(msg)
-    n, n_pkg = lo.shape
+    n = lo.shape[0]
     draw, k = np.nonzero(lo <= hi)
     side_row = draw if rows is None else rows[draw]
     fr = Frontier.from_pairs(us, kr, side_row, k, lo[draw, k], hi[draw, k], d_us[draw], d_kr[draw])
@@ -490,7 +490,7 @@ def solve_zone(
             score = a * np.log(np.maximum(g_us, floor)) + (1.0 - a) * np.log(
                 np.maximum(g_kr, floor)
             )
-    return _select(n, n_pkg, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
+    return _select(n, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
 
 
 def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
@@ -526,30 +526,30 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     return b, ok
 
 
-def _select(n, n_pkg, draw, k, b, score, u_us, u_kr, ok) -> Agreement:
-    """Per draw, the pair with the highest score (first package on ties)."""
-    table = np.full((n, n_pkg), -np.inf)
-    table[draw, k] = np.nan_to_num(score, nan=-np.inf, posinf=np.inf)
-    # a pair whose score is -inf (zero gain for a side) still beats an empty package
-    present = np.zeros((n, n_pkg), dtype=bool)
-    present[draw, k] = True
-    table = np.where(present, np.maximum(table, -1e300), -np.inf)
-    best = np.argmax(table, axis=1)
-    has = present.any(axis=1)
-    pair_of = np.full((n, n_pkg), -1)
-    pair_of[draw, k] = np.arange(draw.size)
-    pick = pair_of[np.arange(n), best]
-    sel = np.where(has, pick, 0)
+def _select(n, draw, k, b, score, u_us, u_kr, ok) -> Agreement:
+    """Per draw, the pair with the highest score (first package on ties).
+
+    The pairs come ordered by draw, then package (as :func:`numpy.nonzero` gives them), so
+    each draw's pairs are one segment and the first best pair of a segment is its lowest
+    package among the best.
+    """
     nan = np.full(n, np.nan)
+    out = Agreement(nan, np.full(n, -1), nan.copy(), nan.copy(), np.ones(n, dtype=bool))
     if draw.size == 0:
-        return Agreement(nan, np.full(n, -1), nan.copy(), nan.copy(), np.ones(n, dtype=bool))
-    return Agreement(
-        base=np.where(has, b[sel], np.nan),
-        package=np.where(has, best, -1),
-        u_us=np.where(has, u_us[sel], np.nan),
-        u_kr=np.where(has, u_kr[sel], np.nan),
-        converged=np.where(has, ok[sel], True),
-    )
+        return out
+    # a pair whose score is -inf (zero gain for a side) still beats an empty package
+    clean = np.maximum(np.nan_to_num(score, nan=-np.inf, posinf=np.inf), -1e300)
+    new_draw = np.empty(draw.size, dtype=bool)
+    new_draw[0], new_draw[1:] = True, draw[1:] != draw[:-1]
+    starts = np.flatnonzero(new_draw)
+    segment = np.cumsum(new_draw) - 1
+    best = np.flatnonzero(clean == np.maximum.reduceat(clean, starts)[segment])
+    first_best = np.empty(best.size, dtype=bool)
+    first_best[0], first_best[1:] = True, segment[best[1:]] != segment[best[:-1]]
+    sel, rows = best[first_best], draw[starts]
+    out.base[rows], out.package[rows] = b[sel], k[sel]
+    out.u_us[rows], out.u_kr[rows], out.converged[rows] = u_us[sel], u_kr[sel], ok[sel]
+    return out
 
 
 def _root_or_end(f, lo, hi, idx, decreasing: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -120,11 +120,14 @@ class PackageTables:
         Present-value level factors ``a_ik`` of each side.
     ratchet : ndarray, shape (n_draws, K)
         Growth over the term scaled to [0, 1] (see :func:`ratchet`).
+    kr_discrete : ndarray, shape (n_draws, K)
+        Korea's value of each package's discrete issues (pressure does not move it).
     """
 
     level_us: np.ndarray
     level_kr: np.ndarray
     ratchet: np.ndarray
+    kr_discrete: np.ndarray
 
 
 def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTables:
@@ -132,10 +135,16 @@ def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTabl
     pk = setting.packages
     growth = pk.growth(v["cpi_rate"], v["defense_growth_rate"])
     h = setting.horizon_years
+    growth_over_term = ratchet(growth, pk.duration)
+    # Korea always prefers long, stable terms and a low ratchet
+    kr_discrete = 0.5 * term_preference(pk.duration, np.zeros(growth.shape[0])) + 0.5 * (
+        1.0 - growth_over_term
+    )
     return PackageTables(
         level_us=level_factor(growth, pk.duration, v["us_discount_rate"], h),
         level_kr=level_factor(growth, pk.duration, v["kr_discount_rate"], h),
-        ratchet=ratchet(growth, pk.duration),
+        ratchet=growth_over_term,
+        kr_discrete=kr_discrete,
     )
 
 
@@ -190,7 +199,6 @@ def kr_side(
         - v["audience_cost"]
     )
     reservation = np.maximum(reservation, ideal + MIN_GAP * s)
-    n = ideal.shape[0]
     return Side(
         reservation=reservation,
         ideal=ideal,
@@ -200,8 +208,7 @@ def kr_side(
         deadline_days=v["kr_deadline_months"] * DAYS_PER_MONTH,
         lapse_cost=v["lapse_cost_kr"],
         discount_rate=v["kr_discount_rate"],
-        discrete_value=0.5 * term_preference(setting.packages.duration, np.zeros(n))
-        + 0.5 * (1.0 - tables.ratchet),
+        discrete_value=tables.kr_discrete,
         level_factor=tables.level_kr,
         clock_start_day=np.zeros_like(ideal),
     )

@@ -335,8 +335,9 @@ class AcceptanceTable:
 
     def _bounds_pairs(self, target, draws, packages) -> np.ndarray:
         """:meth:`_bounds_block` for one package per draw, shape (m,)."""
-        u = self.base[draws, packages] + target * self.gain[draws]
-        scale, offset = self.scale[draws, packages], self.offset[draws, packages]
+        flat = draws * self.base.shape[1] + packages  # 1-D takes are faster than 2-D indexing
+        u = self.base.ravel().take(flat) + target * self.gain[draws]
+        scale, offset = self.scale.ravel().take(flat), self.offset.ravel().take(flat)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = np.log(1.0 + u)
             precise = self.precise[draws]

@@ -222,7 +222,9 @@ def batch_groups(
     """Consecutive batches to negotiate together, ``(batch, size)`` pairs per group.
 
     Groups hold up to :data:`COMPUTE_DRAWS` draws but are made smaller when that would leave
-    workers idle (fewer than two groups per worker). The result does not depend on it.
+    workers idle (fewer than two groups per worker), and the last ``workers`` groups are split
+    into single batches so that workers finish close together. The result does not depend on
+    it.
     """
     per_group = max(1, min(COMPUTE_DRAWS // batch_size, len(todo) // (2 * workers)))
     groups: list[tuple[tuple[int, int], ...]] = []
@@ -234,6 +236,9 @@ def batch_groups(
         current.append((b, sizes[b]))
     if current:
         groups.append(tuple(current))
+    if workers > 1 and len(groups) > workers:
+        tail = [(pair,) for group in groups[-workers:] for pair in group]
+        groups = groups[:-workers] + tail
     return groups
 
 

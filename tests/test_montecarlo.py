@@ -75,6 +75,10 @@ def test_batch_groups_are_consecutive_and_keep_workers_busy():
     assert all(g[-1][0] - g[0][0] == len(g) - 1 for g in groups)
     # with more workers, groups shrink so that each worker has at least two
     assert len(batch_groups(sizes, list(range(10)), 100, workers=4)) >= 8
+    # and the last groups are single batches, so that workers finish together
+    many = batch_groups([100] * 40, list(range(40)), 100, workers=2)
+    assert [len(g) for g in many[-2:]] == [1, 1] and max(len(g) for g in many) > 1
+    assert [b for g in many for b, _ in g] == list(range(40))
     assert batch_groups([100, 100, 30], [0, 1, 2], 100, workers=1)[-1][-1] == (2, 30)
 
 

@@ -863,8 +863,10 @@ _PATH_ERRORS = {errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR}
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
     from simulation.executors import BatchFailed
+    from simulation.memory import keep_freed_memory
 
     signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: finished batches are kept
+    keep_freed_memory()  # this process is ours: see simulation.memory
     try:
         code = app(args=argv, standalone_mode=False)
     except (ConfigError, StoreError, BadInput, ValueError) as exc:

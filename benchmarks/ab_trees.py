@@ -24,6 +24,11 @@ import sys, time
 sys.path.insert(0, {tree!r})
 from experiments.config import build_experiment, load_config
 from simulation.montecarlo import run
+try:  # as `smasim run` does in its own process, where the tree has it
+    from simulation.memory import keep_freed_memory
+    keep_freed_memory()
+except ImportError:
+    pass
 experiment = build_experiment(load_config({config!r}))
 run(experiment, draws=min(experiment.batch_size, {draws}), seed=3, workers=1)
 start = time.perf_counter()

@@ -147,6 +147,10 @@ def bench_reference(experiment, n: int, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # as `smasim run` does in its own process (the pool's workers do it themselves)
+    from simulation.memory import keep_freed_memory
+
+    keep_freed_memory()
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -26,6 +26,8 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from experiments.runner import run_experiment
+from simulation.memory import keep_freed_memory
+keep_freed_memory()  # as the command line does in its own process
 draws, workers, keep, out = {draws}, {workers}, {keep}, {out!r}
 start = time.perf_counter()
 result, _ = run_experiment({config!r}, draws=draws, workers=workers, out=out,

@@ -144,3 +144,15 @@ def test_summary_probabilities_match_the_table(experiment):
 def test_run_rejects_non_positive_draws(experiment):
     with pytest.raises(ValueError, match="draws"):
         run(experiment, draws=0, seed=1)
+
+
+def test_the_allocator_keeps_freed_memory_on_glibc():
+    # smasim's processes ask glibc to keep freed memory (simulation.memory); the call must
+    # take effect where glibc is, and be a harmless no-op elsewhere
+    import platform
+    import sys
+
+    from simulation.memory import keep_freed_memory
+
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is glibc

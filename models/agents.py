@@ -297,57 +297,53 @@ class AcceptanceTable:
         and ``-inf`` for one that wants less (as :func:`amount_at_utility`).
         """
         u = self.base[draws] + (target * self.gain[draws])[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.log(1.0 + u)
-            precise = self.precise[draws]
-            if precise.any():
-                logs[precise] = np.log1p(u[precise])
-            out = self.offset[draws] - logs * self.scale[draws]
-            linear = self.linear[draws]
-            if linear.any():
-                out[linear] = self.offset[draws][linear] + u[linear] * self.scale[draws][linear]
+        out = _bound_values(
+            u, self.scale[draws], self.offset[draws], self.precise[draws], self.linear[draws]
+        )
         # unreachable targets (1 + u <= 0): log gives -inf or nan
         return np.where(np.isnan(out), self.sign * np.inf, out)
 
-    def _bounds_block(self, target, draws, u, tmp, out) -> None:
-        """:meth:`bounds` of the draws ``draws`` into ``out``; ``u`` and ``tmp`` are work arrays.
+    def _bounds_block(self, target, draws, u, scale, offset, out) -> None:
+        """:meth:`bounds` of the draws ``draws`` into ``out``, gathering into work arrays.
 
-        The same operations in the same order as :meth:`bounds`, so the same bits, except that
-        unreachable targets are left as NaN (or the infinity the log gives) rather than mapped
-        to ``sign * inf``: :func:`zone_open` compares them, and a NaN compares False as the
-        mapped infinity would. Gathering into preallocated arrays keeps the work in cache and
-        away from fresh memory, whose first touch costs more than the arithmetic.
+        The same values as :meth:`bounds`, except that unreachable targets are left as NaN
+        (or the infinity the log gives) rather than mapped to ``sign * inf``:
+        :func:`zone_open` compares them, and a NaN compares False as the mapped infinity
+        would. Gathering into preallocated arrays keeps the work in cache and away from fresh
+        memory, whose first touch costs more than the arithmetic.
         """
         np.take(self.base, draws, axis=0, out=u)
         u += (target * self.gain[draws])[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            np.add(1.0, u, out=out)
-            np.log(out, out=out)
-            precise = self.precise[draws]
-            if precise.any():
-                out[precise] = np.log1p(u[precise])
-            out *= np.take(self.scale, draws, axis=0, out=tmp)
-            np.subtract(np.take(self.offset, draws, axis=0, out=tmp), out, out=out)
-            linear = self.linear[draws]
-            if linear.any():
-                rows = draws[linear]
-                out[linear] = self.offset[rows] + u[linear] * self.scale[rows]
+        np.take(self.scale, draws, axis=0, out=scale)
+        np.take(self.offset, draws, axis=0, out=offset)
+        _bound_values(u, scale, offset, self.precise[draws], self.linear[draws], out)
 
     def _bounds_pairs(self, target, draws, packages) -> np.ndarray:
         """:meth:`_bounds_block` for one package per draw, shape (m,)."""
         flat = draws * self.base.shape[1] + packages  # 1-D takes are faster than 2-D indexing
         u = self.base.ravel().take(flat) + target * self.gain[draws]
         scale, offset = self.scale.ravel().take(flat), self.offset.ravel().take(flat)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out = np.log(1.0 + u)
-            precise = self.precise[draws]
-            if precise.any():
-                out[precise] = np.log1p(u[precise])
-            out = offset - out * scale
-        linear = self.linear[draws]
-        if linear.any():
-            out[linear] = offset[linear] + u[linear] * scale[linear]
-        return out
+        return _bound_values(u, scale, offset, self.precise[draws], self.linear[draws])
+
+
+def _bound_values(u, scale, offset, precise, linear, out=None) -> np.ndarray:
+    """``offset - log(1 + u) scale`` elementwise, the one formula of every acceptance bound.
+
+    Rows marked ``precise`` (small curvature) take ``log1p``, rows marked ``linear`` the
+    linear form ``offset + u scale``; NaN where ``1 + u < 0``. ``u``, ``scale``, ``offset``
+    and ``out`` share a shape, (m,) or (m, K); ``precise`` and ``linear`` have shape (m,).
+    """
+    out = np.empty_like(u) if out is None else out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.add(1.0, u, out=out)
+        np.log(out, out=out)
+        if precise.any():
+            out[precise] = np.log1p(u[precise])
+        out *= scale
+        np.subtract(offset, out, out=out)
+    if linear.any():
+        out[linear] = offset[linear] + u[linear] * scale[linear]
+    return out
 
 
 _BLOCK_ROWS = 512  # draws per block of zone_open: its work arrays stay in the L2 cache
@@ -397,13 +393,13 @@ def zone_open(
     m, n_pkg = draws.size, us.base.shape[1]
     result = np.zeros(m, dtype=bool)
     package = np.zeros(m, dtype=np.int64) if widest else None
-    work = np.empty((4, min(m, _BLOCK_ROWS), n_pkg))
+    work = np.empty((5, min(m, _BLOCK_ROWS), n_pkg))
     for start in range(0, m, _BLOCK_ROWS):
         rows = slice(start, min(start + _BLOCK_ROWS, m))
         block = draws[rows]
-        u, tmp, lo, hi = work[:, : block.size]
-        us._bounds_block(target_us[rows], block, u, tmp, lo)
-        kr._bounds_block(target_kr[rows], block, u, tmp, hi)
+        u, scale, offset, lo, hi = work[:, : block.size]
+        us._bounds_block(target_us[rows], block, u, scale, offset, lo)
+        kr._bounds_block(target_kr[rows], block, u, scale, offset, hi)
         if floor is not None:
             limited = np.isfinite(floor[rows])
             if limited.any():

@@ -19,15 +19,14 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-
-from experiments.config import (
+from smasim.experiments.config.load import (
     DEFAULT_CONFIG,
     MAX_DRAWS,
     ConfigError,
     bundled_configs,
     load_config,
 )
-from experiments.store import StoreError
+from smasim.experiments.runs.store import StoreError
 
 app = typer.Typer(
     add_completion=False,
@@ -97,7 +96,7 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
-    from experiments.runner import run_experiment
+    from smasim.experiments.runs.runner import run_experiment
 
     _draw_count(draws)
     _positive("--workers", workers)
@@ -129,7 +128,7 @@ def run(
                 in_memory=False,
             )
     except KeyboardInterrupt:
-        from experiments.store import partial_folder
+        from smasim.experiments.runs.store import partial_folder
 
         done = len(list((partial_folder(out) / "draws").glob("part-*.parquet")))
         args = " ".join(sys.argv[1:]) if sys.argv[1:] else "run"
@@ -155,7 +154,7 @@ def run(
 @app.command()
 def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:
     """Solve one bargaining problem at the central parameter values, by every concept."""
-    from experiments.runner import solve_central
+    from smasim.experiments.runs.runner import solve_central
 
     solutions, experiment = solve_central(config)
     if as_json:
@@ -189,7 +188,7 @@ def trace(
     as_json: JsonOpt = False,
 ) -> None:
     """Replay one draw of a run alone and print its round-by-round story."""
-    from experiments.runner import trace_draw
+    from smasim.experiments.runs.runner import trace_draw
 
     _draw_count(draws)
     if draw < 0:
@@ -275,7 +274,7 @@ def validate(
     config: Annotated[str, typer.Argument(help="Config TOML path or bundled name.")],
 ) -> None:
     """Check a config and print what it sets up."""
-    from experiments.config import build_experiment
+    from smasim.experiments.config.load import build_experiment
 
     cfg = load_config(config)
     exp = build_experiment(cfg)
@@ -341,9 +340,8 @@ def compare(
     import contextlib
 
     from rich.markdown import Markdown
-
-    from experiments.compare import CompareOptions, run_comparison
-    from experiments.report import comparison_markdown
+    from smasim.experiments.comparison.compare import CompareOptions, run_comparison
+    from smasim.experiments.comparison.report import comparison_markdown
 
     _positive("--draws", draws)
     _positive("--workers", workers)
@@ -386,7 +384,7 @@ def plot(
     as_json: JsonOpt = False,
 ) -> None:
     """Draw one run's fan chart, first-year ECDF and agreement dates (PNG files)."""
-    from experiments.plots import plot_run
+    from smasim.experiments.comparison.plots import plot_run
 
     figures = plot_run(result, out=out)
     if as_json:
@@ -425,7 +423,7 @@ def sensitivity(
     as_json: JsonOpt = False,
 ) -> None:
     """Sobol' indices of a metric over political parameters, with a tornado (one at a time)."""
-    from experiments import sensitivity as sa
+    from smasim.experiments.sensitivity import analysis as sa
 
     _positive("--workers", workers)
     _executor(executor, scheduler)
@@ -493,7 +491,7 @@ def sweep(
     as_json: JsonOpt = False,
 ) -> None:
     """A metric over a grid of one or two parameters (line plot or heatmap)."""
-    from experiments import sensitivity as sa
+    from smasim.experiments.sensitivity import analysis as sa
 
     _positive("--workers", workers)
     _executor(executor, scheduler)
@@ -519,7 +517,7 @@ def sweep(
 
 
 def _fresh_out(out: Path | None, name: str, kind: str) -> Path:
-    from experiments.sensitivity import default_folder
+    from smasim.experiments.sensitivity.analysis import default_folder
 
     out = default_folder(name, kind) if out is None else out
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -590,7 +588,7 @@ def _print_sensitivity(result) -> None:
 
 
 def _unit(name: str) -> str:
-    from models.parameters import PARAMETERS
+    from smasim.models.parameters import PARAMETERS
 
     return PARAMETERS[name].unit
 
@@ -695,7 +693,7 @@ def history(as_json: JsonOpt = False) -> None:
     """Print the sourced SMA record: Korea's contribution by year, derived values marked."""
     import math
 
-    from experiments.record import load_record
+    from smasim.experiments.record.data import load_record
 
     rows = load_record().history
     if as_json:
@@ -737,8 +735,7 @@ def backtest(
 ) -> None:
     """Score the model on the past negotiations (7th-12th SMA) against a naive forecast."""
     from rich.markdown import Markdown
-
-    from experiments.backtest import backtest_markdown, run_backtest
+    from smasim.experiments.record.backtest import backtest_markdown, run_backtest
 
     _positive("--draws", draws)
     _backtest_checks(seed, out)
@@ -783,9 +780,8 @@ def calibrate(
 ) -> None:
     """Fit the shared behavioural parameters to the past negotiations, with leave-one-out."""
     from rich.markdown import Markdown
-
-    from experiments.calibrate import calibrate as fit
-    from experiments.calibrate import calibration_markdown, write_calibrated_config
+    from smasim.experiments.record.calibrate import calibrate as fit
+    from smasim.experiments.record.calibrate import calibration_markdown, write_calibrated_config
 
     for name, v in (("--eval-draws", eval_draws), ("--max-evals", max_evals)):
         _positive(name, v)
@@ -862,8 +858,8 @@ _PATH_ERRORS = {errno.ENAMETOOLONG, errno.EACCES, errno.EROFS, errno.ENOTDIR}
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every input error into one line and exit code 2."""
-    from simulation.executors import BatchFailed
-    from simulation.memory import keep_freed_memory
+    from smasim.simulation.executors import BatchFailed
+    from smasim.simulation.memory import keep_freed_memory
 
     signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: finished batches are kept
     keep_freed_memory()  # this process is ours: see simulation.memory

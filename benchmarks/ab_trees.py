@@ -22,10 +22,10 @@ from pathlib import Path
 RUN = """
 import sys, time
 sys.path.insert(0, {tree!r})
-from experiments.config import build_experiment, load_config
-from simulation.montecarlo import run
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.simulation.montecarlo import run
 try:  # as `smasim run` does in its own process, where the tree has it
-    from simulation.memory import keep_freed_memory
+    from smasim.simulation.memory import keep_freed_memory
     keep_freed_memory()
 except ImportError:
     pass

@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from experiments.runner import run_experiment
-from simulation.memory import keep_freed_memory
+from smasim.experiments.runs.runner import run_experiment
+from smasim.simulation.memory import keep_freed_memory
 keep_freed_memory()  # as the command line does in its own process
 draws, workers, keep, out = {draws}, {workers}, {keep}, {out!r}
 start = time.perf_counter()

@@ -38,9 +38,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from scipy import stats  # noqa: E402
-
-from experiments.sensitivity import sensitivity  # noqa: E402
-from experiments.sobol import bootstrap_indices, row_terms  # noqa: E402
+from smasim.experiments.sensitivity.analysis import sensitivity  # noqa: E402
+from smasim.experiments.sensitivity.sobol import bootstrap_indices, row_terms  # noqa: E402
 
 
 def machine() -> dict:

@@ -49,11 +49,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
-from models.general import GeneralProblem, solve
-from models.packages import level_factor
-from models.pressure import ratchet, term_preference
-from simulation.negotiation import ACTIVE, DONE, FAILED, NO_TALKS, PENDING, Noise
+from smasim.models.general import GeneralProblem, solve
+from smasim.models.packages import level_factor
+from smasim.models.pressure import ratchet, term_preference
+from smasim.simulation.negotiation import ACTIVE, DONE, FAILED, NO_TALKS, PENDING, Noise
 
 DAYS_PER_YEAR = 365.25
 VETO_TOLERANCE = 1e-12  # relative; a deal on the floor is not vetoed for rounding

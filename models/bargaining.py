@@ -36,8 +36,7 @@ from typing import Literal
 
 import numpy as np
 from scipy.optimize.elementwise import find_root
-
-from models.agents import LINEAR_CURVATURE, Side, curvature_inverse
+from smasim.models.agents import LINEAR_CURVATURE, Side, curvature_inverse
 
 Concept = Literal["nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer"]
 CONCEPTS: tuple[str, ...] = (

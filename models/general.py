@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.differentiate import derivative
 from scipy.optimize import brentq
-
-from models.bargaining import CONCEPTS, GAIN_FLOOR
+from smasim.models.bargaining import CONCEPTS, GAIN_FLOOR
 
 UtilityFn = Callable[[np.ndarray, int], np.ndarray]
 _XTOL = 1e-14

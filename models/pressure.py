@@ -44,9 +44,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
-from models.agents import DAYS_PER_MONTH, Side
-from models.packages import PackageSet, level_factor
+from smasim.models.agents import DAYS_PER_MONTH, Side
+from smasim.models.packages import PackageSet, level_factor
 
 MIN_GAP = 1e-6  # smallest |I - R| relative to the status quo
 

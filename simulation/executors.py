@@ -17,7 +17,7 @@ from functools import partial
 from itertools import islice
 from typing import Any, Literal
 
-from simulation.memory import keep_freed_memory
+from smasim.simulation.memory import keep_freed_memory
 
 ExecutorKind = Literal["local", "dask"]
 EXECUTORS: tuple[str, ...] = ("local", "dask")

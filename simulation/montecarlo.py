@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from models.agents import DAYS_PER_MONTH
-from models.packages import EscalationRule, contribution_path
-from models.pressure import Setting
-from simulation.executors import ExecutorKind, map_batches
-from simulation.negotiation import (
+from smasim.models.agents import DAYS_PER_MONTH
+from smasim.models.packages import EscalationRule, contribution_path
+from smasim.models.pressure import Setting
+from smasim.simulation.executors import ExecutorKind, map_batches
+from smasim.simulation.negotiation import (
     DONE,
     NO_TALKS,
     BatchNegotiation,
@@ -27,8 +26,8 @@ from simulation.negotiation import (
     Calendar,
     Noise,
 )
-from simulation.parts import part_name, write_part
-from simulation.sampling import Design, ParameterSpec, sample
+from smasim.simulation.parts import part_name, write_part
+from smasim.simulation.sampling import Design, ParameterSpec, sample
 
 OUTCOMES = ("agreed_before_expiry", "agreed_after_lapse", "no_agreement", "no_talks")
 

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import simpy
-
-from models.agents import (
+from smasim.models.agents import (
     AcceptanceTable,
     Side,
     amount_at_utility,
@@ -35,8 +34,8 @@ from models.agents import (
     utility,
     zone_open,
 )
-from models.bargaining import Agreement, solve_zone
-from models.pressure import (
+from smasim.models.bargaining import Agreement, solve_zone
+from smasim.models.pressure import (
     Setting,
     kr_side,
     nash_weight,

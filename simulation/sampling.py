@@ -16,8 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import qmc
-
-from simulation.negotiation import Noise
+from smasim.simulation.negotiation import Noise
 
 Design = Literal["montecarlo", "lhs", "sobol"]
 DESIGNS: tuple[str, ...] = ("montecarlo", "lhs", "sobol")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from models.agents import Side
+from smasim.models.agents import Side
 
 
 def linear_side(
@@ -56,17 +55,40 @@ DAYS_PER_MONTH = 30.4375  # as models.agents.DAYS_PER_MONTH
 # linear utilities, no pressure. U.S. reservation 110, ideal 150; Korea ideal 100,
 # reservation 120 (status quo 100); both concede linearly to their reservation by day 100.
 TOY_PARAMETERS = {
-    "us_pressure": 0.0, "p_high_pressure": 0.0, "us_pressure_if_high": 1.0,
-    "us_pressure_if_low": 0.0, "talks_probability": 1.0, "assembly_threshold": 0.5,
-    "assembly_rejection_scale": 0.1, "audience_cost": 0.0, "nk_threat": 0.0,
-    "withdrawal_credibility": 0.0, "lapse_cost_kr": 0.0, "lapse_cost_us": 0.0,
-    "veto_pressure_threshold": 0.9, "veto_strength": 0.0, "us_ideal_increase": 0.5,
-    "us_reservation_increase": 0.1, "pressure_ideal_gain": 0.0,
-    "pressure_reservation_gain": 0.0, "pressure_toughness": 0.0, "kr_ideal_increase": 0.0,
-    "kr_reservation_increase": 0.2, "nk_threat_gain": 0.0, "withdrawal_gain": 0.0,
-    "us_amount_weight": 1.0, "kr_amount_weight": 1.0, "us_curvature": 0.0,
-    "kr_curvature": 0.0, "us_concession_exponent": 1.0, "kr_concession_exponent": 1.0,
-    "us_deadline_months": 100 / DAYS_PER_MONTH, "kr_deadline_months": 100 / DAYS_PER_MONTH,
-    "us_discount_rate": 0.05, "kr_discount_rate": 0.05, "cpi_rate": 0.02,
-    "defense_growth_rate": 0.04, "krw_per_usd": 1400.0,
+    "us_pressure": 0.0,
+    "p_high_pressure": 0.0,
+    "us_pressure_if_high": 1.0,
+    "us_pressure_if_low": 0.0,
+    "talks_probability": 1.0,
+    "assembly_threshold": 0.5,
+    "assembly_rejection_scale": 0.1,
+    "audience_cost": 0.0,
+    "nk_threat": 0.0,
+    "withdrawal_credibility": 0.0,
+    "lapse_cost_kr": 0.0,
+    "lapse_cost_us": 0.0,
+    "veto_pressure_threshold": 0.9,
+    "veto_strength": 0.0,
+    "us_ideal_increase": 0.5,
+    "us_reservation_increase": 0.1,
+    "pressure_ideal_gain": 0.0,
+    "pressure_reservation_gain": 0.0,
+    "pressure_toughness": 0.0,
+    "kr_ideal_increase": 0.0,
+    "kr_reservation_increase": 0.2,
+    "nk_threat_gain": 0.0,
+    "withdrawal_gain": 0.0,
+    "us_amount_weight": 1.0,
+    "kr_amount_weight": 1.0,
+    "us_curvature": 0.0,
+    "kr_curvature": 0.0,
+    "us_concession_exponent": 1.0,
+    "kr_concession_exponent": 1.0,
+    "us_deadline_months": 100 / DAYS_PER_MONTH,
+    "kr_deadline_months": 100 / DAYS_PER_MONTH,
+    "us_discount_rate": 0.05,
+    "kr_discount_rate": 0.05,
+    "cpi_rate": 0.02,
+    "defense_growth_rate": 0.04,
+    "krw_per_usd": 1400.0,
 }

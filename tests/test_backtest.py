@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
-
-import cli
-from experiments.backtest import (
+from smasim import cli
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.experiments.record.backtest import (
     CASES,
     Case,
     actual_outcome,
@@ -30,7 +30,7 @@ from experiments.backtest import (
     score_forecast,
     simulate,
 )
-from experiments.calibrate import (
+from smasim.experiments.record.calibrate import (
     KNOBS,
     Objective,
     adjust_values,
@@ -39,10 +39,9 @@ from experiments.calibrate import (
     fit_knobs,
     write_calibrated_config,
 )
-from experiments.config import build_experiment, load_config
-from experiments.record import load_record
-from experiments.scores import central_interval, crps_sample, inside, pit
-from simulation.montecarlo import run, sample_batch
+from smasim.experiments.record.data import load_record
+from smasim.experiments.record.scores import central_interval, crps_sample, inside, pit
+from smasim.simulation.montecarlo import run, sample_batch
 
 
 @pytest.fixture(scope="module")
@@ -313,7 +312,7 @@ def test_readme_backtest_figure_is_a_small_png():
 def test_backtest_end_to_end_in_a_subprocess(tmp_path):
     out = tmp_path / "bt"
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "backtest", "--draws", "300", "--json", "--out", str(out)],
+        [sys.executable, "-m", "smasim", "backtest", "--draws", "300", "--json", "--out", str(out)],
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from smasim.models.agents import amount_at_utility, utility
+from smasim.models.bargaining import CONCEPTS, solve_zone
+from smasim.models.general import GeneralProblem, solve
 
-from models.agents import amount_at_utility, utility
-from models.bargaining import CONCEPTS, solve_zone
-from models.general import GeneralProblem, solve
 from tests.helpers import linear_side
 
 
@@ -126,7 +126,7 @@ def test_accepted_offer_gives_the_proposer_its_best_point():
 
 
 def test_patience_is_power_in_the_nash_weight():
-    from models.pressure import nash_weight
+    from smasim.models.pressure import nash_weight
 
     us, kr = linear_side(0.0, 1.0, discount=0.02), linear_side(1.0, 0.0, discount=0.08)
     # the more patient U.S. (lower discount rate) gets alpha = 0.08 / 0.10

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import cli
-from experiments.config import DEFAULT_CONFIG, bundled_configs
-from experiments.store import read_draws
+from smasim import cli
+from smasim.experiments.config.load import DEFAULT_CONFIG, bundled_configs
+from smasim.experiments.runs.store import read_draws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YEARS = [str(y) for y in range(2026, 2031)]
@@ -38,9 +37,9 @@ def _wide_console(monkeypatch):
 # --- helpers ---------------------------------------------------------------------------------
 def bundled_text() -> str:
     """The bundled default config's TOML, with a small draw count for speed."""
-    text = (resources.files("experiments.configs") / f"{DEFAULT_CONFIG}.toml").read_text(
-        encoding="utf-8"
-    )
+    text = (
+        resources.files("smasim.experiments.config") / "bundled" / f"{DEFAULT_CONFIG}.toml"
+    ).read_text(encoding="utf-8")
     return set_line(text, "draws", "draws = 200")
 
 
@@ -85,49 +84,89 @@ def assert_no_result_folder(tmp_path: Path) -> None:
 # --- A. bad input ----------------------------------------------------------------------------
 # (case id, TOML text or None for a missing file, substrings the error line must contain)
 BAD_CONFIGS = [
-    pytest.param(bundled_text().replace("[calendar]", "[calendar", 1), ["malformed TOML",
-                 "bad.toml"], id="malformed-toml-table-header"),
+    pytest.param(
+        bundled_text().replace("[calendar]", "[calendar", 1),
+        ["malformed TOML", "bad.toml"],
+        id="malformed-toml-table-header",
+    ),
     pytest.param(child("draws = "), ["malformed TOML", "bad.toml"], id="malformed-toml-value"),
     pytest.param(None, ["config", "bad.toml"], id="missing-config-file"),
     pytest.param(child(tables="[scenario]\nname = 'x'\n"), ["scenario"], id="unknown-top-table"),
-    pytest.param(child("draws = 200\ncolour = 'red'"), ["experiment.colour"],
-                 id="unknown-experiment-key"),
-    pytest.param(params("us_presure = 0.3"), ["parameters", "us_presure"],
-                 id="unknown-parameter-name"),
+    pytest.param(
+        child("draws = 200\ncolour = 'red'"), ["experiment.colour"], id="unknown-experiment-key"
+    ),
+    pytest.param(
+        params("us_presure = 0.3"), ["parameters", "us_presure"], id="unknown-parameter-name"
+    ),
     pytest.param(child('draws = "many"'), ["experiment.draws"], id="draws-not-a-number"),
     pytest.param(child('draws = "2000"'), ["experiment.draws"], id="draws-quoted-integer"),
     pytest.param(child("draws = true"), ["experiment.draws"], id="draws-boolean"),
     pytest.param(child("draws = 0"), ["experiment.draws"], id="draws-zero-in-toml"),
-    pytest.param(set_line(bundled_text(), "draws", "draws = 0"), ["experiment.draws"],
-                 id="draws-zero-in-full-toml"),
+    pytest.param(
+        set_line(bundled_text(), "draws", "draws = 0"),
+        ["experiment.draws"],
+        id="draws-zero-in-full-toml",
+    ),
     pytest.param(child("draws = -5"), ["experiment.draws"], id="draws-negative-in-toml"),
-    pytest.param(params('us_pressure = "high"'), ["parameters.us_pressure"],
-                 id="parameter-as-string"),
-    pytest.param(params('us_pressure = "0.3"'), ["parameters.us_pressure"],
-                 id="parameter-as-quoted-number"),
-    pytest.param(params('nk_threat = { dist = "beta", a = -1, b = 2 }'),
-                 ["parameters.nk_threat"], id="beta-negative-a"),
-    pytest.param(params('audience_cost = { dist = "uniform", loc = 0.02, scale = -0.01 }'),
-                 ["parameters.audience_cost"], id="uniform-negative-scale"),
-    pytest.param(params('veto_strength = { dist = "betta", a = 2, b = 2 }'),
-                 ["parameters.veto_strength", "betta"], id="unknown-scipy-distribution"),
-    pytest.param(params('us_pressure = { dist = "norm", loc = 0.3, scale = 0.1 }'),
-                 ["parameters.us_pressure"], id="normal-support-leaves-range"),
-    pytest.param(params('lapse_cost_us = { dist = "uniform", loc = "low", scale = 0.01 }'),
-                 ["parameters.lapse_cost_us"], id="distribution-argument-string"),
-    pytest.param(params("us_pressure = 1.5"), ["parameters.us_pressure"],
-                 id="constant-outside-range"),
-    pytest.param(params("us_pressure = { choices = [0.2, 0.8], weights = [1.0] }"),
-                 ["parameters.us_pressure"], id="choices-weights-length-mismatch"),
-    pytest.param(params("kr_ideal_increase = 0.10\nkr_reservation_increase = 0.02"),
-                 ["parameters.kr_reservation_increase"], id="kr-reservation-below-ideal"),
-    pytest.param(set_line(bundled_text(), "kr_reservation_increase",
-                          "kr_reservation_increase = -0.2"),
-                 ["parameters.kr_reservation_increase"], id="kr-reservation-below-ideal-full"),
-    pytest.param(params("us_ideal_increase = 0.05\nus_reservation_increase = 0.10"),
-                 ["parameters.us_reservation_increase"], id="us-reservation-above-ideal"),
-    pytest.param('[experiment]\nextends = "sma99_nonexistent"\n', ["experiment.extends"],
-                 id="extends-unknown-config"),
+    pytest.param(
+        params('us_pressure = "high"'), ["parameters.us_pressure"], id="parameter-as-string"
+    ),
+    pytest.param(
+        params('us_pressure = "0.3"'), ["parameters.us_pressure"], id="parameter-as-quoted-number"
+    ),
+    pytest.param(
+        params('nk_threat = { dist = "beta", a = -1, b = 2 }'),
+        ["parameters.nk_threat"],
+        id="beta-negative-a",
+    ),
+    pytest.param(
+        params('audience_cost = { dist = "uniform", loc = 0.02, scale = -0.01 }'),
+        ["parameters.audience_cost"],
+        id="uniform-negative-scale",
+    ),
+    pytest.param(
+        params('veto_strength = { dist = "betta", a = 2, b = 2 }'),
+        ["parameters.veto_strength", "betta"],
+        id="unknown-scipy-distribution",
+    ),
+    pytest.param(
+        params('us_pressure = { dist = "norm", loc = 0.3, scale = 0.1 }'),
+        ["parameters.us_pressure"],
+        id="normal-support-leaves-range",
+    ),
+    pytest.param(
+        params('lapse_cost_us = { dist = "uniform", loc = "low", scale = 0.01 }'),
+        ["parameters.lapse_cost_us"],
+        id="distribution-argument-string",
+    ),
+    pytest.param(
+        params("us_pressure = 1.5"), ["parameters.us_pressure"], id="constant-outside-range"
+    ),
+    pytest.param(
+        params("us_pressure = { choices = [0.2, 0.8], weights = [1.0] }"),
+        ["parameters.us_pressure"],
+        id="choices-weights-length-mismatch",
+    ),
+    pytest.param(
+        params("kr_ideal_increase = 0.10\nkr_reservation_increase = 0.02"),
+        ["parameters.kr_reservation_increase"],
+        id="kr-reservation-below-ideal",
+    ),
+    pytest.param(
+        set_line(bundled_text(), "kr_reservation_increase", "kr_reservation_increase = -0.2"),
+        ["parameters.kr_reservation_increase"],
+        id="kr-reservation-below-ideal-full",
+    ),
+    pytest.param(
+        params("us_ideal_increase = 0.05\nus_reservation_increase = 0.10"),
+        ["parameters.us_reservation_increase"],
+        id="us-reservation-above-ideal",
+    ),
+    pytest.param(
+        '[experiment]\nextends = "sma99_nonexistent"\n',
+        ["experiment.extends"],
+        id="extends-unknown-config",
+    ),
 ]
 
 
@@ -164,8 +203,9 @@ BAD_OPTIONS = [
     pytest.param(["run", "--draws", "200", "--workers", "0"], "--workers", id="run-workers-zero"),
     pytest.param(["trace", "--draws", "0"], "--draws", id="trace-draws-zero"),
     pytest.param(["trace", "--draw", "-1", "--draws", "200"], "--draw", id="trace-draw-negative"),
-    pytest.param(["trace", "--draw", "200", "--draws", "200"], "draw: 200",
-                 id="trace-draw-past-run"),
+    pytest.param(
+        ["trace", "--draw", "200", "--draws", "200"], "draw: 200", id="trace-draw-past-run"
+    ),
 ]
 
 
@@ -330,8 +370,12 @@ def test_trace_replays_a_draw_in_a_later_batch(tmp_path, capsys):
 # --- C. end to end in a subprocess -----------------------------------------------------------
 def run_module(*argv) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *map(str, argv)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "-m", "smasim", *map(str, argv)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -17,9 +17,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import scipy.stats
-
-import cli
-from experiments.compare import (
+from smasim import cli
+from smasim.experiments.comparison.compare import (
     CompareOptions,
     Scenario,
     bootstrap_differences,
@@ -30,8 +29,8 @@ from experiments.compare import (
     present_value,
     probability_greater,
 )
-from experiments.config import load_config
-from experiments.runner import run_experiment
+from smasim.experiments.config.load import load_config
+from smasim.experiments.runs.runner import run_experiment
 
 YEARS = (2026, 2027, 2028, 2029, 2030)
 QS = (5, 25, 50, 75, 95)

@@ -12,16 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from experiments.config import (
+from smasim.experiments.config.load import (
     DEFAULT_CONFIG,
     ConfigError,
     build_experiment,
     bundled_configs,
     load_config,
 )
-from models.parameters import PARAMETERS
-from simulation.sampling import ParameterSpec
+from smasim.models.parameters import PARAMETERS
+from smasim.simulation.sampling import ParameterSpec
 
 
 def write_child(tmp_path: Path, body: str, name: str = "child.toml") -> Path:
@@ -121,8 +120,9 @@ def test_extends_a_non_bundled_config_is_refused(tmp_path, target):
 # --- parameters ------------------------------------------------------------------------------
 def test_categorical_parameter_is_accepted_with_normalised_weights(tmp_path):
     """Protects: a valid {choices, weights} parameter loads, weights normalised to 1."""
-    cfg = load_config(with_parameter(tmp_path, "us_pressure = { choices = [0.2, 0.8], "
-                                               "weights = [1.0, 3.0] }"))
+    cfg = load_config(
+        with_parameter(tmp_path, "us_pressure = { choices = [0.2, 0.8], weights = [1.0, 3.0] }")
+    )
     spec = next(s for s in build_experiment(cfg).specs if s.name == "us_pressure")
     assert isinstance(spec, ParameterSpec)
     assert spec.choices == (0.2, 0.8)
@@ -193,26 +193,35 @@ def test_bad_distribution_is_refused_naming_the_parameter(tmp_path, line, field)
 def test_bounded_distribution_inside_range_is_accepted(tmp_path):
     """Protects: the distribution checks do not refuse a valid truncated normal."""
     line = 'us_pressure = { dist = "truncnorm", a = -2, b = 2, loc = 0.5, scale = 0.2 }'
-    spec = next(s for s in build_experiment(load_config(with_parameter(tmp_path, line))).specs
-                if s.name == "us_pressure")
+    spec = next(
+        s
+        for s in build_experiment(load_config(with_parameter(tmp_path, line))).specs
+        if s.name == "us_pressure"
+    )
     assert spec.central() == pytest.approx(0.5)
 
 
 def test_reservations_beyond_ideals_are_refused(tmp_path):
     """Protects: the reservation-vs-ideal check for both sides, naming the reservation."""
-    kr = write_child(tmp_path, "\n[parameters]\nkr_ideal_increase = 0.10\n"
-                               "kr_reservation_increase = 0.02", name="kr.toml")
+    kr = write_child(
+        tmp_path,
+        "\n[parameters]\nkr_ideal_increase = 0.10\nkr_reservation_increase = 0.02",
+        name="kr.toml",
+    )
     refused(kr, r"parameters\.kr_reservation_increase:")
-    us = write_child(tmp_path, "\n[parameters]\nus_ideal_increase = 0.05\n"
-                               "us_reservation_increase = 0.10", name="us.toml")
+    us = write_child(
+        tmp_path,
+        "\n[parameters]\nus_ideal_increase = 0.05\nus_reservation_increase = 0.10",
+        name="us.toml",
+    )
     refused(us, r"parameters\.us_reservation_increase:")
 
 
 def test_missing_parameter_is_refused(tmp_path):
     """Protects: a full config (no extends) must give every named parameter."""
-    text = (resources.files("experiments.configs") / f"{DEFAULT_CONFIG}.toml").read_text(
-        encoding="utf-8"
-    )
+    text = (
+        resources.files("smasim.experiments.config") / "bundled" / f"{DEFAULT_CONFIG}.toml"
+    ).read_text(encoding="utf-8")
     lines = [ln for ln in text.splitlines() if not ln.startswith("krw_per_usd")]
     assert len(lines) == len(text.splitlines()) - 1
     path = tmp_path / "full.toml"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-
-from experiments.config import build_experiment, load_config
-from simulation.montecarlo import run
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.simulation.montecarlo import run
 
 pytest.importorskip("distributed")  # the `cluster` fixture is in conftest.py
 
@@ -27,7 +26,7 @@ def test_dask_run_is_identical_to_the_local_run(cluster):
 def test_cli_runs_on_a_dask_cluster(cluster, tmp_path, capsys):
     import json
 
-    import cli
+    from smasim import cli
 
     code = cli.main(
         [

@@ -11,10 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-import cli
-from experiments import sensitivity as sa
-from simulation.executors import BatchFailed
+from smasim import cli
+from smasim.experiments.sensitivity import analysis as sa
+from smasim.simulation.executors import BatchFailed
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -87,7 +86,7 @@ def test_compare_on_dask_matches_local(cluster, tmp_path, capsys):
     )
     assert local == dask
     # two configs of three batches, negotiated in groups as simulation.montecarlo groups them
-    from simulation.montecarlo import batch_groups
+    from smasim.simulation.montecarlo import batch_groups
 
     assert tasks == 2 * len(batch_groups([200] * 3, [0, 1, 2], 200, workers=1))
 

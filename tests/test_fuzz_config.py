@@ -44,11 +44,10 @@ import scipy.stats
 import typer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-import cli
-from experiments.config import bundled_configs, read_raw
-from experiments.store import read_draws
-from models.parameters import PARAMETERS
+from smasim import cli
+from smasim.experiments.config.load import bundled_configs, read_raw
+from smasim.experiments.runs.store import read_draws
+from smasim.models.parameters import PARAMETERS
 
 DRAWS = 50
 FAST_EXAMPLES = int(os.environ.get("SMASIM_FUZZ_EXAMPLES", "200"))
@@ -1041,7 +1040,7 @@ def test_draws_option_beyond_memory_is_refused_in_one_line(tmp_path, capsys):
 def test_error_with_a_control_character_in_a_library_message_stays_one_line(tmp_path, capsys):
     # found by the 10k fuzz: scipy's message quoted an unknown keyword '\x1e' (a record
     # separator, which str.splitlines treats as a line break)
-    import cli
+    from smasim import cli
 
     base = tmp_path / "bad.toml"
     base.write_text(

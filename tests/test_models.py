@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from models.agents import (
+from smasim.models.agents import (
     amount_at_utility,
     curvature_inverse,
     curvature_value,
     target_utility,
     utility,
 )
-from models.packages import EscalationRule, PackageSet, contribution_path, level_factor
-from models.pressure import rejection_probability, veto_floor
+from smasim.models.packages import EscalationRule, PackageSet, contribution_path, level_factor
+from smasim.models.pressure import rejection_probability, veto_floor
+
 from tests.helpers import linear_side
 
 
@@ -146,11 +146,12 @@ def test_veto_only_above_the_pressure_threshold():
 )
 def test_acceptance_table_matches_amount_at_utility(target, kappa, weight, discrete, factor, us):
     # the precomputed one-log form of the bounds equals the direct inverse of the utility
-    from models.agents import AcceptanceTable
+    from smasim.models.agents import AcceptanceTable
 
     r, i = (110.0, 180.0) if us else (125.0, 100.0)
-    side = linear_side(r, i, n_packages=3, curvature=kappa, weight=weight, discrete=discrete,
-                       factor=factor)
+    side = linear_side(
+        r, i, n_packages=3, curvature=kappa, weight=weight, discrete=discrete, factor=factor
+    )
     t = np.array([target])
     direct = amount_at_utility(side, t)
     fast = AcceptanceTable.from_side(side).bounds(t, np.array([0]))

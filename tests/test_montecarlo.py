@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from scipy import stats
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.simulation.montecarlo import batch_groups, batch_sizes, run
+from smasim.simulation.sampling import ParameterSpec, sample, unit_design
 
 import simulation.montecarlo as mc
-from experiments.config import build_experiment, load_config
-from simulation.montecarlo import batch_groups, batch_sizes, run
-from simulation.sampling import ParameterSpec, sample, unit_design
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_the_allocator_keeps_freed_memory_on_glibc():
     import platform
     import sys
 
-    from simulation.memory import keep_freed_memory
+    from smasim.simulation.memory import keep_freed_memory
 
     glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
     assert keep_freed_memory() is glibc

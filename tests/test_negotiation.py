@@ -12,17 +12,19 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from smasim.experiments.config.load import build_experiment, load_config, validate
+from smasim.simulation.montecarlo import negotiate
+from smasim.simulation.negotiation import DONE, FAILED, Noise
 
-from experiments.config import build_experiment, load_config, validate
-from simulation.montecarlo import negotiate
-from simulation.negotiation import DONE, FAILED, Noise
 from tests.helpers import TOY_PARAMETERS
 
 DAY = 30.4375  # days per month in the model
 
 
 def bundled(name="sma12_may2024") -> dict:
-    text = resources.files("experiments.configs").joinpath(f"{name}.toml").read_text()
+    text = (
+        resources.files("smasim.experiments.config").joinpath("bundled", f"{name}.toml").read_text()
+    )
     return tomllib.loads(text)
 
 
@@ -209,9 +211,9 @@ def test_more_us_pressure_never_lowers_the_agreed_amount(
 def test_more_us_pressure_never_lowers_the_static_nash_amount(p_lo, dp, gain, rgain, kappa, kr_res):
     # the bargaining problem when talks open (each side's acceptable set = its individually
     # rational set): a higher U.S. reservation and ideal move the Nash point up
-    from models.agents import amount_at_utility
-    from models.bargaining import solve_zone
-    from models.pressure import kr_side, nash_weight, us_side
+    from smasim.models.agents import amount_at_utility
+    from smasim.models.bargaining import solve_zone
+    from smasim.models.pressure import kr_side, nash_weight, us_side
 
     cfg = toy_config(
         pressure_ideal_gain=gain,
@@ -299,7 +301,7 @@ def test_deals_struck_ahead_equal_deals_struck_in_their_rounds(config, concept):
     # Without tracing, a draw's deals (and vetoes) are solved when its round is set; with
     # tracing, in the round itself. Both must give the same outcome, bit for bit, on a batch
     # with vetoes, refusals of ratification and an election.
-    from simulation.montecarlo import sample_batch
+    from smasim.simulation.montecarlo import sample_batch
 
     experiment = replace(build_experiment(load_config(config)), concept=concept)
     values, noise = sample_batch(experiment, 21, 0, 1500)

@@ -17,18 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import cli
-from experiments.compare import load_scenario
-from experiments.plots import (
+from smasim import cli
+from smasim.experiments.comparison.compare import load_scenario
+from smasim.experiments.comparison.plots import (
     HISTORY_YEARS,
     agreement_dates_figure,
     fan_chart_figure,
     first_year_ecdf_figure,
     history,
 )
-from experiments.runner import run_experiment
-from experiments.store import read_draws
+from smasim.experiments.runs.runner import run_experiment
+from smasim.experiments.runs.store import read_draws
 
 pytest.importorskip("matplotlib")
 
@@ -132,7 +131,7 @@ def test_figures_never_touch_pyplot(tmp_path, folders):
     GUI backend is selected, even when MPLBACKEND names one."""
     code = (
         "import sys\n"
-        "from experiments.plots import plot_run\n"
+        "from smasim.experiments.comparison.plots import plot_run\n"
         f"plot_run({str(folders['base'])!r}, out={str(tmp_path / 'p')!r})\n"
         "assert 'matplotlib.pyplot' not in sys.modules\n"
     )

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-import cli
-from experiments.backtest import CASES
-from experiments.config import load_config, read_raw
-from experiments.record import FILES, data_files, load_record, parse_date
-from experiments.replay import replay_record, replay_rule
-from models.packages import EscalationRule
-from models.parameters import PARAMETERS
+from smasim import cli
+from smasim.experiments.config.load import load_config, read_raw
+from smasim.experiments.record.backtest import CASES
+from smasim.experiments.record.data import FILES, data_files, load_record, parse_date
+from smasim.experiments.record.replay import replay_record, replay_rule
+from smasim.models.packages import EscalationRule
+from smasim.models.parameters import PARAMETERS
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 SITUATION = {  # parameters a backtest config sets for its own negotiation

@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the repo is not installed; benchmarks/ is not a package
     sys.path.insert(0, str(ROOT))
 
+from smasim.experiments.config.load import build_experiment, load_config  # noqa: E402
+from smasim.simulation.montecarlo import batch_rng, negotiate  # noqa: E402
+from smasim.simulation.negotiation import DONE, FAILED, NO_TALKS  # noqa: E402
+from smasim.simulation.sampling import sample  # noqa: E402
+
 from benchmarks.reference import reference_negotiate  # noqa: E402
-from experiments.config import build_experiment, load_config  # noqa: E402
-from simulation.montecarlo import batch_rng, negotiate  # noqa: E402
-from simulation.negotiation import DONE, FAILED, NO_TALKS  # noqa: E402
-from simulation.sampling import sample  # noqa: E402
 
 N_DRAWS = 64
 SEED = 20240521

@@ -13,11 +13,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from experiments.config import build_experiment, load_config
-from models.agents import package_open, zone_open
-from simulation.montecarlo import sample_batch
-from simulation.negotiation import ACTIVE, BatchNegotiation
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.models.agents import package_open, zone_open
+from smasim.simulation.montecarlo import sample_batch
+from smasim.simulation.negotiation import ACTIVE, BatchNegotiation
 
 
 def negotiation(config: str, draws: int, *, seed: int = 11, limits: bool = False):
@@ -89,7 +88,7 @@ def test_blocked_kernels_equal_the_zone_bit_for_bit(limits):
     draws = np.flatnonzero(ng.status == ACTIVE)[::2]
     floor, cap = ng.us_floor[draws], ng.kr_cap[draws]
     exp = ng.calendar.expiry_day
-    from models.agents import target_utility
+    from smasim.models.agents import target_utility
 
     rng = np.random.default_rng(3)
     for r in (0, 7, 15, 25, ng.n_rounds - 1):
@@ -115,8 +114,9 @@ def test_blocked_kernels_equal_the_zone_bit_for_bit(limits):
 
 def test_engine_outcomes_do_not_depend_on_the_screening_block_size(monkeypatch):
     # the kernels take draws in blocks sized for the cache; a block boundary must not matter
+    from smasim.simulation.montecarlo import run
+
     import models.agents as agents
-    from simulation.montecarlo import run
 
     experiment = dataclasses.replace(build_experiment(load_config(None)), batch_size=2000)
     reference = run(experiment, draws=4000, seed=5).columns

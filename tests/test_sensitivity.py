@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
-
-import cli
-from experiments.config import DEFAULT_CONFIG, build_experiment, load_config
-from experiments.sensitivity import (
+from smasim import cli
+from smasim.experiments.config.load import DEFAULT_CONFIG, build_experiment, load_config
+from smasim.experiments.sensitivity.analysis import (
     ChoiceQuantile,
     ModelMetric,
     common_numbers,
@@ -32,7 +31,7 @@ from experiments.sensitivity import (
     sensitivity,
     sweep,
 )
-from experiments.sobol import (
+from smasim.experiments.sensitivity.sobol import (
     CHUNK_ROWS,
     Factor,
     bootstrap_indices,
@@ -42,7 +41,7 @@ from experiments.sobol import (
     saltelli_design,
     sobol_analysis,
 )
-from simulation.sampling import ParameterSpec
+from smasim.simulation.sampling import ParameterSpec
 
 PI = math.pi
 

@@ -12,12 +12,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from experiments.config import build_experiment, load_config, resolved_dict
-from experiments.runner import run_experiment
-from experiments.store import RunWriter, StoreError, partial_folder, read_draws
-from simulation.executors import BatchFailed, map_batches
-from simulation.montecarlo import run
+from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
+from smasim.experiments.runs.runner import run_experiment
+from smasim.experiments.runs.store import RunWriter, StoreError, partial_folder, read_draws
+from smasim.simulation.executors import BatchFailed, map_batches
+from smasim.simulation.montecarlo import run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -153,7 +152,18 @@ def test_unknown_executor_and_missing_scheduler_are_refused():
 
 @pytest.mark.slow
 def test_sigint_stops_a_real_run_and_resume_gives_identical_bits(tmp_path):
-    cmd = [sys.executable, "-m", "cli", "run", "--draws", "60000", "--seed", "3", "--workers", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "smasim",
+        "run",
+        "--draws",
+        "60000",
+        "--seed",
+        "3",
+        "--workers",
+        "2",
+    ]
     subprocess.run(
         [*cmd, "--out", str(tmp_path / "whole"), "--json"],
         cwd=ROOT,
@@ -192,7 +202,7 @@ def test_sigint_stops_a_real_run_and_resume_gives_identical_bits(tmp_path):
 def test_executors_keep_only_a_window_of_batches_in_flight():
     # results are collected in job order and dropped as handed on: a 10M-draw run must not
     # hold every finished batch (the cause of a 5.5 GB peak before the window)
-    from simulation.executors import _windowed
+    from smasim.simulation.executors import _windowed
 
     outstanding, peak = set(), [0]
 

@@ -49,8 +49,8 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import minimize
-
-from experiments.backtest import (
+from smasim.experiments.config.load import DEFAULT_CONFIG, build_experiment, load_config, read_raw
+from smasim.experiments.record.backtest import (
     CASES,
     DEFAULT_DRAWS,
     Adjust,
@@ -63,11 +63,10 @@ from experiments.backtest import (
     run_case,
     write_folder,
 )
-from experiments.config import DEFAULT_CONFIG, build_experiment, load_config, read_raw
-from experiments.record import Record, load_record
-from experiments.scores import crps_sample
-from simulation.montecarlo import Experiment, batch_sizes, negotiate, sample_batch
-from simulation.negotiation import DONE, Noise
+from smasim.experiments.record.data import Record, load_record
+from smasim.experiments.record.scores import crps_sample
+from smasim.simulation.montecarlo import Experiment, batch_sizes, negotiate, sample_batch
+from smasim.simulation.negotiation import DONE, Noise
 
 DEFAULT_EVAL_DRAWS = 2_000
 DEFAULT_MAX_EVALS = 40
@@ -553,7 +552,7 @@ def write_calibrated_config(
     parameters: Mapping[str, float], path: str | Path, *, base: str = DEFAULT_CONFIG
 ) -> Path:
     """Write :func:`calibrated_config_text` to ``path`` after checking it loads."""
-    from experiments.config import validate
+    from smasim.experiments.config.load import validate
 
     path = Path(path)
     text = calibrated_config_text(parameters, base=base, name=path.stem)

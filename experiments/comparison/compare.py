@@ -80,12 +80,11 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.stats
-
-from experiments.config import Config, bundled_configs, load_config, resolved_dict
-from experiments.store import StoreError, read_draws, read_json
-from models.parameters import PARAMETERS
-from simulation.executors import ExecutorKind
-from simulation.montecarlo import RunResult
+from smasim.experiments.config.load import Config, bundled_configs, load_config, resolved_dict
+from smasim.experiments.runs.store import StoreError, read_draws, read_json
+from smasim.models.parameters import PARAMETERS
+from smasim.simulation.executors import ExecutorKind
+from smasim.simulation.montecarlo import RunResult
 
 QUANTILES: tuple[int, ...] = (5, 25, 50, 75, 95)
 """Percent levels of the quantiles reported side by side."""
@@ -562,7 +561,7 @@ class Comparison:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the ``--json`` output; NaN as null; dates as ISO strings)."""
-        from experiments.report import comparison_dict
+        from smasim.experiments.comparison.report import comparison_dict
 
         return comparison_dict(self)
 
@@ -943,7 +942,7 @@ def run_comparison(
         out = Path(out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise StoreError(f"out: {out} already exists and is not empty; choose another --out")
-        from experiments.plots import require_matplotlib
+        from smasim.experiments.comparison.plots import require_matplotlib
 
         require_matplotlib()
     loaded = {
@@ -1037,7 +1036,7 @@ def _run_config(
     write_to: Path | None,
     folder: Path | None,
 ) -> Scenario:
-    from experiments.runner import run_experiment
+    from smasim.experiments.runs.runner import run_experiment
 
     result, _ = run_experiment(
         source,
@@ -1092,8 +1091,8 @@ def scenario_from_result(
 def _write_outputs(
     comparison: Comparison, scenarios: Sequence[Scenario], *, tmp: Path, out: Path
 ) -> list[Path]:
-    from experiments.plots import plot_scenarios
-    from experiments.report import write_report
+    from smasim.experiments.comparison.plots import plot_scenarios
+    from smasim.experiments.comparison.report import write_report
 
     figures = plot_scenarios(scenarios, folder=tmp)
     report = write_report(comparison, folder=tmp, figures=figures)

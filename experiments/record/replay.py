@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-
-from experiments.record import Record, load_record
-from models.packages import EscalationRule
+from smasim.experiments.record.data import Record, load_record
+from smasim.models.packages import EscalationRule
 
 
 @dataclass(frozen=True)

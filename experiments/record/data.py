@@ -29,9 +29,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from models.packages import EscalationRule
+from smasim.models.packages import EscalationRule
 
-PACKAGE_DATA = "experiments"
+PACKAGE_DATA = "smasim"  # data/*.csv ships once, as package data of smasim
 FILES = ("sma_history.csv", "sma_negotiations.csv", "sma_rules.csv", "macro_context.csv")
 Status = Literal["sourced", "derived", "unverified", "missing", "future"]
 Precision = Literal["day", "month", "year"]

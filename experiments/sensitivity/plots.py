@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from models.parameters import PARAMETERS
+from smasim.models.parameters import PARAMETERS
 
 if TYPE_CHECKING:
-    from experiments.sensitivity import SensitivityResult, SweepResult
+    from smasim.experiments.sensitivity.analysis import SensitivityResult, SweepResult
 
 DPI = 110
 

@@ -22,15 +22,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from smasim.experiments.comparison.compare import QUANTILES, Scenario, dates_as_days, load_scenario
+from smasim.experiments.record.data import load_record
+from smasim.experiments.runs.store import StoreError
 
-from experiments.compare import QUANTILES, Scenario, dates_as_days, load_scenario
-from experiments.store import StoreError
-
-HISTORY_FILE = "data/sma_history_amounts.csv"
 HISTORY_YEARS = (2005, 2025)
 """Years of the record drawn before the simulated paths."""
 
@@ -73,14 +71,14 @@ def history(*, years: tuple[int, int] = HISTORY_YEARS) -> tuple[np.ndarray, np.n
     amount : ndarray of float, shape (n,), bn KRW per year
         Years without a sourced amount are left out.
     """
-    text = resources.files("experiments").joinpath(HISTORY_FILE).read_text(encoding="utf-8")
-    rows = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    if rows[0] != "year,amount_krw_billion":
-        msg = f"{HISTORY_FILE}: unexpected header {rows[0]!r}"
-        raise ValueError(msg)
-    data = np.array([[float(x) for x in row.split(",")] for row in rows[1:]])
-    keep = (data[:, 0] >= years[0]) & (data[:, 0] <= years[1])
-    return data[keep, 0].astype(int), data[keep, 1]
+    rows = [
+        r
+        for r in load_record().history
+        if years[0] <= r.year <= years[1] and not math.isnan(r.amount_bn_krw)
+    ]
+    year = np.array([r.year for r in rows], dtype=int)
+    amount = np.array([r.amount_bn_krw for r in rows])
+    return year, amount
 
 
 def _figure(width: float, height: float):

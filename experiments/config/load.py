@@ -27,16 +27,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import scipy.stats
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from smasim.models.bargaining import CONCEPTS
+from smasim.models.packages import EscalationRule, PackageSet
+from smasim.models.parameters import PARAMETERS
+from smasim.models.pressure import Setting
+from smasim.simulation.montecarlo import Experiment
+from smasim.simulation.negotiation import Calendar
+from smasim.simulation.sampling import ParameterSpec
 
-from models.bargaining import CONCEPTS
-from models.packages import EscalationRule, PackageSet
-from models.parameters import PARAMETERS
-from models.pressure import Setting
-from simulation.montecarlo import Experiment
-from simulation.negotiation import Calendar
-from simulation.sampling import ParameterSpec
-
-BUNDLED = "experiments.configs"
+BUNDLED = "smasim.experiments.config"  # the TOML files are in its bundled/ folder
 DEFAULT_CONFIG = "sma12_may2024"
 MAX_DRAWS = 1_000_000_000  # a run keeps per-draw columns in memory: more cannot be allocated
 MAX_ROUNDS = 1000  # rounds from the first to the hard stop (the engine steps every round)
@@ -215,7 +214,7 @@ class Config(_Strict):
 def bundled_configs() -> dict[str, str]:
     """Names and descriptions of the bundled configs."""
     out = {}
-    for f in sorted(resources.files(BUNDLED).iterdir(), key=lambda p: p.name):
+    for f in sorted(resources.files(BUNDLED).joinpath("bundled").iterdir(), key=lambda p: p.name):
         if f.name.endswith(".toml"):
             data = tomllib.loads(f.read_text(encoding="utf-8"))
             out[f.name[:-5]] = data.get("experiment", {}).get("description", "")
@@ -236,7 +235,9 @@ def read_raw(source: str | Path | None) -> tuple[dict[str, Any], str]:
     if path.is_file():
         text, origin = _read_text(path), str(path)
     elif name in bundled_configs():
-        text = resources.files(BUNDLED).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+        text = (
+            resources.files(BUNDLED).joinpath("bundled", f"{name}.toml").read_text(encoding="utf-8")
+        )
         origin = f"bundled:{name}"
     else:
         hint = "; bundled configs: " + ", ".join(bundled_configs())

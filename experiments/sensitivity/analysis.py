@@ -54,9 +54,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-
-from experiments.config import build_experiment, load_config, resolved_dict
-from experiments.sobol import (
+from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
+from smasim.experiments.runs.store import StoreError, package_versions
+from smasim.experiments.sensitivity.sobol import (
     CHUNK_ROWS,
     Factor,
     SobolResult,
@@ -64,12 +64,11 @@ from experiments.sobol import (
     map_jobs,
     sobol_analysis,
 )
-from experiments.store import StoreError, package_versions
-from models.parameters import PARAMETERS, political_parameters
-from simulation.executors import ExecutorKind
-from simulation.montecarlo import Experiment, negotiate, outcome_columns
-from simulation.negotiation import Noise
-from simulation.sampling import ParameterSpec, sample
+from smasim.models.parameters import PARAMETERS, political_parameters
+from smasim.simulation.executors import ExecutorKind
+from smasim.simulation.montecarlo import Experiment, negotiate, outcome_columns
+from smasim.simulation.negotiation import Noise
+from smasim.simulation.sampling import ParameterSpec, sample
 
 Others = Literal["random", "central"]
 FORMAT_VERSION = 1
@@ -945,7 +944,7 @@ def write_sensitivity(result: SensitivityResult, folder: str | Path) -> Path:
     ``oat.csv`` (the tornado's numbers), ``sobol.png`` and ``tornado.png`` (when matplotlib is
     installed), and ``sensitivity.json`` last (everything, with seed and package versions).
     """
-    from experiments import sensitivity_plots as plots
+    from smasim.experiments.sensitivity import plots
 
     def fill(tmp: Path) -> None:
         _write_json(tmp / "config.json", result.config)
@@ -964,7 +963,7 @@ def write_sensitivity(result: SensitivityResult, folder: str | Path) -> Path:
 
 def write_sweep(result: SweepResult, folder: str | Path) -> Path:
     """Write a sweep result folder atomically: config.json, sweep.csv, sweep.png, sweep.json."""
-    from experiments import sensitivity_plots as plots
+    from smasim.experiments.sensitivity import plots
 
     def fill(tmp: Path) -> None:
         _write_json(tmp / "config.json", result.config)

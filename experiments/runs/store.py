@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from simulation.montecarlo import RunResult, batch_sizes
-from simulation.parts import part_name, read_part, write_part
+from smasim.simulation.montecarlo import RunResult, batch_sizes
+from smasim.simulation.parts import part_name, read_part, write_part
 
 FORMAT_VERSION = 2
 DRAWS_DIR = "draws"

@@ -95,8 +95,7 @@ from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
-
-from simulation.executors import ExecutorKind, map_batches
+from smasim.simulation.executors import ExecutorKind, map_batches
 
 CHUNK_ROWS = 16384  # points per evaluation call: bounds memory; results do not depend on it
 

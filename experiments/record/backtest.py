@@ -38,11 +38,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from experiments.config import build_experiment, load_config
-from experiments.record import Record, load_record
-from experiments.scores import crps_sample, inside, pit
-from simulation.montecarlo import (
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.experiments.record.data import Record, load_record
+from smasim.experiments.record.scores import crps_sample, inside, pit
+from smasim.simulation.montecarlo import (
     Experiment,
     batch_sizes,
     negotiate,
@@ -541,7 +540,7 @@ def plot_backtest(
         PNG file to write.
     title : str, optional
     """
-    from experiments.plots import require_matplotlib
+    from smasim.experiments.comparison.plots import require_matplotlib
 
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg

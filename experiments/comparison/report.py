@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from experiments.compare import (
+from smasim.experiments.comparison.compare import (
     QUANTILES,
     Comparison,
     Interval,
@@ -23,7 +23,7 @@ from experiments.compare import (
 )
 
 if TYPE_CHECKING:
-    from experiments.plots import Figures
+    from smasim.experiments.comparison.plots import Figures
 
 REPORT_FILE = "report.md"
 

@@ -2,7 +2,7 @@
 
 Each works from a notebook as well as from ``smasim``::
 
-    from experiments.runner import run_experiment
+    from smasim.experiments.runs.runner import run_experiment
     result, config = run_experiment("sma12_may2024", draws=20_000, seed=1)
     result.summary["years"]["2026"]
     result.to_pandas()          # per-draw table (needs pandas)
@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from experiments.config import Config, build_experiment, load_config, resolved_dict
-from experiments.store import RunWriter
-from models.agents import amount_at_utility
-from models.bargaining import CONCEPTS, solve_zone
-from models.pressure import kr_side, nash_weight, round_discount, us_side
-from simulation.executors import ExecutorKind
-from simulation.montecarlo import (
+from smasim.experiments.config.load import Config, build_experiment, load_config, resolved_dict
+from smasim.experiments.runs.store import RunWriter
+from smasim.models.agents import amount_at_utility
+from smasim.models.bargaining import CONCEPTS, solve_zone
+from smasim.models.pressure import kr_side, nash_weight, round_discount, us_side
+from smasim.simulation.executors import ExecutorKind
+from smasim.simulation.montecarlo import (
     Experiment,
     RunResult,
     batch_sizes,
@@ -33,7 +33,7 @@ from simulation.montecarlo import (
     sample_batch,
     summary_columns,
 )
-from simulation.negotiation import TraceEvent
+from smasim.simulation.negotiation import TraceEvent
 
 
 def run_experiment(

@@ -1,0 +1,1 @@
+"""Compare scenarios: paired statistics, reports and figures."""

@@ -1,0 +1,1 @@
+"""Experiment configs: the schema, loading and the bundled TOML files."""

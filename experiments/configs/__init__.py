@@ -1,1 +1,0 @@
-"""The bundled experiment configs (TOML files)."""

@@ -1,0 +1,1 @@
+"""The SMA record: data, escalation replay, scores, backtest and calibration."""

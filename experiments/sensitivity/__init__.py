@@ -1,0 +1,1 @@
+"""Sensitivity analysis: Sobol indices, sweeps and their figures."""

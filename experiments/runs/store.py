@@ -32,16 +32,13 @@ from typing import Any
 
 import numpy as np
 
+from smasim.experiments.runs.folders import StoreError, require_empty
 from smasim.simulation.montecarlo import RunResult, batch_sizes
 from smasim.simulation.parts import part_name, read_part, write_part
 
 FORMAT_VERSION = 2
 DRAWS_DIR = "draws"
 IDENTITY_FILE = "run.json"
-
-
-class StoreError(OSError):
-    """A result folder cannot be written or read."""
 
 
 def package_versions() -> dict[str, str]:

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
 from smasim.experiments.config.load import (
     DEFAULT_CONFIG,
     MAX_DRAWS,
@@ -282,7 +283,7 @@ def validate(
     out_console.print(
         f"{config}: valid. {cfg.experiment.name}: {exp.setting.packages.size} packages, "
         f"{exp.calendar.round_days.size} rounds from {exp.talks_open}, {uncertain} uncertain "
-        f"parameters, {cfg.experiment.draws:,} draws, solution {cfg.experiment.solution}"
+        f"parameters, {cfg.experiment.draws:,} draws, concept {cfg.experiment.concept}"
     )
 
 
@@ -340,7 +341,9 @@ def compare(
     import contextlib
 
     from rich.markdown import Markdown
-    from smasim.experiments.comparison.compare import CompareOptions, run_comparison
+
+    from smasim.experiments.comparison.compare import run_comparison
+    from smasim.experiments.comparison.options import CompareOptions
     from smasim.experiments.comparison.report import comparison_markdown
 
     _positive("--draws", draws)
@@ -517,7 +520,7 @@ def sweep(
 
 
 def _fresh_out(out: Path | None, name: str, kind: str) -> Path:
-    from smasim.experiments.sensitivity.analysis import default_folder
+    from smasim.experiments.sensitivity.store import default_folder
 
     out = default_folder(name, kind) if out is None else out
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -735,7 +738,9 @@ def backtest(
 ) -> None:
     """Score the model on the past negotiations (7th-12th SMA) against a naive forecast."""
     from rich.markdown import Markdown
-    from smasim.experiments.record.backtest import backtest_markdown, run_backtest
+
+    from smasim.experiments.record.backtest import run_backtest
+    from smasim.experiments.record.report import backtest_markdown
 
     _positive("--draws", draws)
     _backtest_checks(seed, out)
@@ -780,8 +785,10 @@ def calibrate(
 ) -> None:
     """Fit the shared behavioural parameters to the past negotiations, with leave-one-out."""
     from rich.markdown import Markdown
+
     from smasim.experiments.record.calibrate import calibrate as fit
-    from smasim.experiments.record.calibrate import calibration_markdown, write_calibrated_config
+    from smasim.experiments.record.knobs import write_calibrated_config
+    from smasim.experiments.record.report import calibration_markdown
 
     for name, v in (("--eval-draws", eval_draws), ("--max-evals", max_evals)):
         _positive(name, v)

@@ -38,11 +38,11 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere; the repo is not 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import simpy  # noqa: E402
+
+from benchmarks.reference import reference_negotiate  # noqa: E402
 from smasim.experiments.config.load import build_experiment, load_config  # noqa: E402
 from smasim.simulation.montecarlo import batch_rng, negotiate, run  # noqa: E402
 from smasim.simulation.sampling import sample  # noqa: E402
-
-from benchmarks.reference import reference_negotiate  # noqa: E402
 
 
 def machine_info() -> dict:

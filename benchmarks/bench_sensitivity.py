@@ -2,11 +2,11 @@
 
 Measures, for one config (the bundled default unless ``--config``):
 
-* :func:`experiments.sensitivity.sensitivity` with every uncertain political parameter as a
-  factor, ``--n`` base rows (default 2^14, so ``N (d + 2)`` model runs), no one-at-a-time
-  analysis, for each worker count in ``--workers``, ``--repeats`` runs each: wall time from
-  the call to the result (config loading, design, model runs, 2 x 1000 bootstrap resamples),
-  median and every run; the target is under 60 s;
+* :func:`experiments.sensitivity.analysis.sensitivity` with every uncertain political
+  parameter as a factor, ``--n`` base rows (default 2^14, so ``N (d + 2)`` model runs), no
+  one-at-a-time analysis, for each worker count in ``--workers``, ``--repeats`` runs each:
+  wall time from the call to the result (config loading, design, model runs, 2 x 1000
+  bootstrap resamples), median and every run; the target is under 60 s;
 * that the indices are the same bits for every worker count;
 * the percentile row bootstrap alone (1000 resamples at N, the N/2 check not included), and
   with ``--scipy-bootstrap`` SciPy's BCa bootstrap of :func:`scipy.stats.sobol_indices` on the
@@ -38,8 +38,9 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 from scipy import stats  # noqa: E402
+
 from smasim.experiments.sensitivity.analysis import sensitivity  # noqa: E402
-from smasim.experiments.sensitivity.sobol import bootstrap_indices, row_terms  # noqa: E402
+from smasim.experiments.sensitivity.estimators import bootstrap_indices, row_terms  # noqa: E402
 
 
 def machine() -> dict:

@@ -49,10 +49,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
 from smasim.models.general import GeneralProblem, solve
 from smasim.models.packages import level_factor
 from smasim.models.pressure import ratchet, term_preference
-from smasim.simulation.negotiation import ACTIVE, DONE, FAILED, NO_TALKS, PENDING, Noise
+from smasim.simulation.records import ACTIVE, DONE, FAILED, NO_TALKS, PENDING
+from smasim.simulation.sampling import Noise
 
 DAYS_PER_YEAR = 365.25
 VETO_TOLERANCE = 1e-12  # relative; a deal on the floor is not vetoed for rounding

@@ -31,21 +31,16 @@ same problems for any utility functions with :mod:`scipy.optimize`; tests check 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy.optimize.elementwise import find_root
-from smasim.models.agents import LINEAR_CURVATURE, Side, curvature_inverse
 
-Concept = Literal["nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer"]
-CONCEPTS: tuple[str, ...] = (
-    "nash",
-    "kalai_smorodinsky",
-    "rubinstein",
-    "rubinstein_finite",
-    "accepted_offer",
-)
+from smasim.models.agents import Side
+from smasim.models.frontier import Frontier
+
 _XRTOL, _XATOL = 1e-13, 1e-12
 # Gains below this count as zero when packages are ranked by their Nash product: a side
 # left at its disagreement value does not make every package tie at -inf, and rounding
@@ -75,150 +70,6 @@ class Agreement:
     u_us: np.ndarray
     u_kr: np.ndarray
     converged: np.ndarray
-
-
-@dataclass(frozen=True)
-class PairUtility:
-    """One side's utility on m ``(draw, package)`` pairs, as flat arrays of shape (m,).
-
-    With ``z = b * scale + offset`` the gain over disagreement is
-    ``w m(z) + shift``, where ``shift = (1 - w) c - d``. Precomputing these per pair, and the
-    curvature's constants (``-kappa`` and ``expm1(-kappa)``, one transcendental per pair rather
-    than one per evaluation), keeps every evaluation inside a root search to one ``exp`` and a
-    few elementwise operations. Build with :meth:`from_side` or :meth:`from_arrays`.
-    """
-
-    scale: np.ndarray
-    offset: np.ndarray
-    weight: np.ndarray
-    curvature: np.ndarray
-    shift: np.ndarray
-    neg_rate: np.ndarray  # -max(kappa, linear threshold)
-    denominator: np.ndarray  # expm1(neg_rate) = m's normalisation
-    curved: np.ndarray  # kappa above the linear threshold
-
-    @classmethod
-    def from_arrays(cls, scale, offset, weight, curvature, shift) -> PairUtility:
-        """From the per-pair primitives; the curvature's constants are derived here."""
-        neg_rate = -np.maximum(curvature, LINEAR_CURVATURE)
-        return cls(
-            scale=scale,
-            offset=offset,
-            weight=weight,
-            curvature=curvature,
-            shift=shift,
-            neg_rate=neg_rate,
-            denominator=np.expm1(neg_rate),
-            curved=curvature > LINEAR_CURVATURE,
-        )
-
-    @classmethod
-    def from_side(cls, side: Side, draw: np.ndarray, k: np.ndarray, d: np.ndarray) -> PairUtility:
-        """Pairs ``(draw[j], k[j])`` of ``side``; ``d`` is the disagreement utility per pair."""
-        r, i = side.reservation[draw], side.ideal[draw]
-        w = side.amount_weight[draw]
-        return cls.from_arrays(
-            scale=side.level_factor[draw, k] / (i - r),
-            offset=-r / (i - r),
-            weight=w,
-            curvature=side.curvature[draw],
-            shift=(1.0 - w) * side.discrete_value[draw, k] - d,
-        )
-
-    def take(self, j: np.ndarray) -> PairUtility:
-        """The pairs ``j``."""
-        return PairUtility(*(getattr(self, f.name)[j] for f in fields(self)))
-
-    def _curve(self, b: np.ndarray, j, with_slope: bool):
-        """``m(z)`` and, if asked, ``m'(z)`` at ``b`` for pairs ``j``, sharing one ``exp``.
-
-        The same operations as :func:`models.agents.curvature_value` and
-        :func:`models.agents.curvature_slope`, so the same bits.
-        """
-        z = b * self.scale[j] + self.offset[j]
-        x = self.neg_rate[j] * z
-        e = np.exp(x)
-        m = e - 1.0
-        small = np.abs(x) < 1e-2  # exp(x) - 1 loses precision there (see models.agents)
-        if small.any():
-            m[small] = np.expm1(x[small])
-        denominator = self.denominator[j]
-        m /= denominator
-        slope = self.neg_rate[j] * e / denominator if with_slope else None
-        curved = self.curved[j]
-        if not curved.all():
-            m = np.where(curved, m, z)
-            slope = None if slope is None else np.where(curved, slope, 1.0)
-        return m, slope
-
-    def gain(self, b: np.ndarray, j=slice(None)) -> np.ndarray:
-        """Utility gain over disagreement at first-year amount ``b`` for pairs ``j``."""
-        m, _ = self._curve(b, j, with_slope=False)
-        return self.weight[j] * m + self.shift[j]
-
-    def slope(self, b: np.ndarray, j=slice(None)) -> np.ndarray:
-        """``d gain / d b`` at ``b`` for pairs ``j``, per bn KRW."""
-        return self.gain_and_slope(b, j)[1]
-
-    def gain_and_slope(self, b: np.ndarray, j=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`gain` and :meth:`slope` together, for one ``exp``."""
-        m, dm = self._curve(b, j, with_slope=True)
-        weight = self.weight[j]
-        return weight * m + self.shift[j], weight * dm * self.scale[j]
-
-    def amount(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
-        """First-year amount at which the gain equals ``gain`` (inverse of :meth:`gain`)."""
-        z = curvature_inverse((gain - self.shift[j]) / self.weight[j], self.curvature[j])
-        with np.errstate(invalid="ignore"):
-            b = (z - self.offset[j]) / self.scale[j]
-        # an unreachable gain lies beyond the side's best end of the line
-        return np.where(np.isinf(z), np.sign(self.scale[j]) * np.inf, b)
-
-
-@dataclass(frozen=True)
-class Frontier:
-    """One bargaining problem per ``(draw, package)`` pair, flattened to shape (m,).
-
-    ``us`` and ``kr`` are the sides' utilities on the pairs; ``lo``/``hi`` bound the zone
-    (bn KRW) and ``d_us``/``d_kr`` are the disagreement utilities.
-    """
-
-    us: PairUtility
-    kr: PairUtility
-    lo: np.ndarray
-    hi: np.ndarray
-    d_us: np.ndarray
-    d_kr: np.ndarray
-
-    @classmethod
-    def from_pairs(
-        cls, us: Side, kr: Side, draw: np.ndarray, k: np.ndarray, lo, hi, d_us, d_kr
-    ) -> Frontier:
-        """Build from sides over draws and the pair indices ``(draw, k)``."""
-        return cls(
-            us=PairUtility.from_side(us, draw, k, d_us),
-            kr=PairUtility.from_side(kr, draw, k, d_kr),
-            lo=lo,
-            hi=hi,
-            d_us=d_us,
-            d_kr=d_kr,
-        )
-
-    def gains(self, b: np.ndarray, j=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """Utility gains over disagreement at amounts ``b`` for pairs ``j``."""
-        return self.us.gain(b, j), self.kr.gain(b, j)
-
-    def slopes(self, b: np.ndarray, j=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """``du/db`` of both sides at ``b`` for pairs ``j``."""
-        return self.us.slope(b, j), self.kr.slope(b, j)
-
-    def amount_for_us_gain(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
-        """Amount at which the U.S. gain equals ``gain``, clipped to the zone."""
-        return np.clip(self.us.amount(gain, j), self.lo[j], self.hi[j])
-
-    def amount_for_kr_gain(self, gain: np.ndarray, j=slice(None)) -> np.ndarray:
-        """Amount at which Korea's gain equals ``gain``, clipped to the zone."""
-        return np.clip(self.kr.amount(gain, j), self.lo[j], self.hi[j])
 
 
 def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -414,7 +265,7 @@ def solve_zone(
     d_us: np.ndarray,
     d_kr: np.ndarray,
     *,
-    concept: Concept,
+    concept: str,
     alpha: np.ndarray,
     delta_us: np.ndarray,
     delta_kr: np.ndarray,
@@ -451,45 +302,120 @@ def solve_zone(
     Agreement
     """
     if concept not in CONCEPTS:
-        msg = f"unknown solution concept {concept!r}; choose one of {', '.join(CONCEPTS)}"
+        msg = f"concept: unknown solution concept {concept!r}; choose one of {', '.join(CONCEPTS)}"
         raise ValueError(msg)
     n = lo.shape[0]
     draw, k = np.nonzero(lo <= hi)
     side_row = draw if rows is None else rows[draw]
     fr = Frontier.from_pairs(us, kr, side_row, k, lo[draw, k], hi[draw, k], d_us[draw], d_kr[draw])
-    ok = np.ones(draw.size, dtype=bool)
+    terms = Terms(fr, draw, n, alpha[draw], delta_us[draw], delta_kr[draw], us_first[draw])
+    terms.rounds_left = rounds_left
+    rule = CONCEPTS[concept]
+    b, ok = rule.point(fr, terms)
+    g_us, g_kr = fr.gains(b)
+    score = rule.score(g_us, g_kr, terms)
+    return _select(n, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
 
-    if concept == "nash":
-        b, ok = _nash_screened(fr, alpha[draw], draw, n)
-    elif concept == "kalai_smorodinsky":
+
+class Terms:
+    """What a solution concept may use about the pairs of a :class:`Frontier`, shape (m,).
+
+    Attributes
+    ----------
+    draw : ndarray of int
+        The pair's draw (pairs of one draw are one segment); ``n`` draws in all.
+    alpha, delta_us, delta_kr, us_first : ndarray
+        The pair's draw's U.S. Nash weight, per-round discount factors and first mover.
+    rounds_left : int
+        Rounds up to the hard stop, this one included (finite-deadline Rubinstein).
+    """
+
+    def __init__(self, frontier: Frontier, draw, n, alpha, delta_us, delta_kr, us_first):
+        self.frontier, self.draw, self.n = frontier, draw, n
+        self.alpha, self.delta_us, self.delta_kr, self.us_first = (
+            alpha,
+            delta_us,
+            delta_kr,
+            us_first,
+        )
+        self.rounds_left = 1
+
+    @cached_property
+    def largest_gains(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each side's largest gain over all packages of the pair's draw (1 where it is 0)."""
+        fr = self.frontier
         g_us_hi, _ = fr.gains(fr.hi)
         _, g_kr_lo = fr.gains(fr.lo)
-        max_us = np.full(n, -np.inf)
-        max_kr = np.full(n, -np.inf)
-        np.maximum.at(max_us, draw, g_us_hi)
-        np.maximum.at(max_kr, draw, g_kr_lo)
+        max_us = np.full(self.n, -np.inf)
+        max_kr = np.full(self.n, -np.inf)
+        np.maximum.at(max_us, self.draw, g_us_hi)
+        np.maximum.at(max_kr, self.draw, g_kr_lo)
         # a zero largest gain means that side is indifferent over the zone: no scaling needed
-        b, ok = ks_point(fr, _positive(max_us[draw]), _positive(max_kr[draw]))
-    elif concept == "rubinstein":
-        b, ok = rubinstein_point(fr, delta_us[draw], delta_kr[draw], us_first[draw])
-    elif concept == "rubinstein_finite":
-        b = rubinstein_finite_point(fr, delta_us[draw], delta_kr[draw], us_first[draw], rounds_left)
-    else:
-        b = np.where(us_first[draw], fr.hi, fr.lo)
+        return _positive(max_us[self.draw]), _positive(max_kr[self.draw])
 
-    g_us, g_kr = fr.gains(b)
-    if concept == "kalai_smorodinsky":
-        score = np.minimum(g_us / _positive(max_us[draw]), g_kr / _positive(max_kr[draw]))
-    elif concept == "accepted_offer":
-        score = np.where(us_first[draw], g_us, g_kr)
-    else:
-        a = alpha[draw]
-        with np.errstate(divide="ignore"):
-            floor = GAIN_FLOOR
-            score = a * np.log(np.maximum(g_us, floor)) + (1.0 - a) * np.log(
-                np.maximum(g_kr, floor)
-            )
-    return _select(n, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
+
+def _nash_product(g_us: np.ndarray, g_kr: np.ndarray, t: Terms) -> np.ndarray:
+    a = t.alpha
+    with np.errstate(divide="ignore"):
+        return a * np.log(np.maximum(g_us, GAIN_FLOOR)) + (1.0 - a) * np.log(
+            np.maximum(g_kr, GAIN_FLOOR)
+        )
+
+
+def _ks_share(g_us: np.ndarray, g_kr: np.ndarray, t: Terms) -> np.ndarray:
+    max_us, max_kr = t.largest_gains
+    return np.minimum(g_us / max_us, g_kr / max_kr)
+
+
+def _all_converged(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return b, np.ones(b.size, dtype=bool)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One solution concept: its point on each pair's zone and how the draw's packages rank.
+
+    Attributes
+    ----------
+    point : callable
+        ``point(frontier, terms) -> (b, converged)``, each shape (m,): the amount per pair.
+    score : callable
+        ``score(g_us, g_kr, terms) -> ndarray``: higher wins the draw (first package on ties).
+    round_dependent : bool
+        Whether the point depends on the round (then rounds are solved one at a time).
+    """
+
+    point: Callable[[Frontier, Terms], tuple[np.ndarray, np.ndarray]]
+    score: Callable[[np.ndarray, np.ndarray, Terms], np.ndarray]
+    round_dependent: bool = False
+
+
+# The registry: one entry per concept. Configs, the central solve and the engine read it.
+CONCEPTS: dict[str, Concept] = {
+    "nash": Concept(
+        point=lambda fr, t: _nash_screened(fr, t.alpha, t.draw, t.n),
+        score=_nash_product,
+    ),
+    "kalai_smorodinsky": Concept(
+        point=lambda fr, t: ks_point(fr, *t.largest_gains),
+        score=_ks_share,
+    ),
+    "rubinstein": Concept(
+        point=lambda fr, t: rubinstein_point(fr, t.delta_us, t.delta_kr, t.us_first),
+        score=_nash_product,
+    ),
+    "rubinstein_finite": Concept(
+        point=lambda fr, t: _all_converged(
+            rubinstein_finite_point(fr, t.delta_us, t.delta_kr, t.us_first, t.rounds_left)
+        ),
+        score=_nash_product,
+        round_dependent=True,
+    ),
+    "accepted_offer": Concept(
+        point=lambda fr, t: _all_converged(np.where(t.us_first, fr.hi, fr.lo)),
+        score=lambda g_us, g_kr, t: np.where(t.us_first, g_us, g_kr),
+    ),
+}
 
 
 def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.differentiate import derivative
 from scipy.optimize import brentq
-from smasim.models.bargaining import CONCEPTS, GAIN_FLOOR
+
+from smasim.models.bargaining import GAIN_FLOOR
 
 UtilityFn = Callable[[np.ndarray, int], np.ndarray]
 _XTOL = 1e-14
@@ -85,7 +86,7 @@ def solve(
     ----------
     problem : GeneralProblem
     concept : str
-        One of :data:`models.bargaining.CONCEPTS`.
+        A key of :data:`GENERAL_CONCEPTS` (the same names as :data:`models.bargaining.CONCEPTS`).
     alpha : float
         U.S. Nash weight in (0, 1).
     delta_us, delta_kr : float
@@ -99,8 +100,8 @@ def solve(
     -------
     Solution
     """
-    if concept not in CONCEPTS:
-        msg = f"unknown solution concept {concept!r}"
+    if concept not in GENERAL_CONCEPTS:
+        msg = f"concept: unknown solution concept {concept!r}"
         raise ValueError(msg)
     pkgs = [k for k in range(len(problem.lo)) if problem.lo[k] <= problem.hi[k]]
     if not pkgs:
@@ -114,34 +115,70 @@ def solve(
 
     max_us = max(g_us(problem.hi[k], k) for k in pkgs)
     max_kr = max(g_kr(problem.lo[k], k) for k in pkgs)
+    p = _Problem(
+        problem, g_us, g_kr, max_us if max_us > 0 else 1.0, max_kr if max_kr > 0 else 1.0,
+        alpha, delta_us, delta_kr, us_first, rounds_left,
+    )  # fmt: skip
+    point, score = GENERAL_CONCEPTS[concept]
     best = None
     for k in pkgs:
-        lo, hi = float(problem.lo[k]), float(problem.hi[k])
-        if concept == "nash":
-            b = _nash(problem, k, lo, hi, alpha)
-        elif concept == "kalai_smorodinsky":
-            s_us = max_us if max_us > 0 else 1.0
-            s_kr = max_kr if max_kr > 0 else 1.0
-            b = _root_or_end(
-                lambda x, k=k, a=s_us, c=s_kr: g_us(x, k) / a - g_kr(x, k) / c, lo, hi, False
-            )
-        elif concept == "rubinstein":
-            b = _rubinstein(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first)
-        elif concept == "rubinstein_finite":
-            b = _rubinstein_finite(g_us, g_kr, k, lo, hi, delta_us, delta_kr, us_first, rounds_left)
-        else:
-            b = hi if us_first else lo
+        b = point(p, k, float(problem.lo[k]), float(problem.hi[k]))
         gu, gk = g_us(b, k), g_kr(b, k)
-        if concept == "kalai_smorodinsky":
-            score = min(gu / (max_us if max_us > 0 else 1.0), gk / (max_kr if max_kr > 0 else 1.0))
-        elif concept == "accepted_offer":
-            score = gu if us_first else gk
-        else:
-            score = _log_nash(gu, gk, alpha)
-        if best is None or score > best[0]:
-            best = (score, k, b, gu, gk)
+        s = score(p, gu, gk)
+        if best is None or s > best[0]:
+            best = (s, k, b, gu, gk)
     _, k, b, gu, gk = best
     return Solution(b, k, gu + problem.d_us, gk + problem.d_kr, True, "ok")
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """What the concepts below read: the gains (callables of ``(b, k)``) and the terms."""
+
+    problem: GeneralProblem
+    g_us: Callable[[float, int], float]
+    g_kr: Callable[[float, int], float]
+    max_us: float  # largest gain over all packages (1 where it is 0)
+    max_kr: float
+    alpha: float
+    delta_us: float
+    delta_kr: float
+    us_first: bool
+    rounds_left: int
+
+
+def _ks(p: _Problem, k: int, lo: float, hi: float) -> float:
+    def balance(x):
+        return p.g_us(x, k) / p.max_us - p.g_kr(x, k) / p.max_kr
+
+    return _root_or_end(balance, lo, hi, False)
+
+
+def _nash_score(p: _Problem, gu: float, gk: float) -> float:
+    return _log_nash(gu, gk, p.alpha)
+
+
+# The reference solver's registry: concept -> (point on package k's zone, score of a package).
+GENERAL_CONCEPTS: dict[str, tuple[Callable, Callable]] = {
+    "nash": (lambda p, k, lo, hi: _nash(p.problem, k, lo, hi, p.alpha), _nash_score),
+    "kalai_smorodinsky": (_ks, lambda p, gu, gk: min(gu / p.max_us, gk / p.max_kr)),
+    "rubinstein": (
+        lambda p, k, lo, hi: _rubinstein(
+            p.g_us, p.g_kr, k, lo, hi, p.delta_us, p.delta_kr, p.us_first
+        ),
+        _nash_score,
+    ),
+    "rubinstein_finite": (
+        lambda p, k, lo, hi: _rubinstein_finite(
+            p.g_us, p.g_kr, k, lo, hi, p.delta_us, p.delta_kr, p.us_first, p.rounds_left
+        ),
+        _nash_score,
+    ),
+    "accepted_offer": (
+        lambda p, k, lo, hi: hi if p.us_first else lo,
+        lambda p, gu, gk: gu if p.us_first else gk,
+    ),
+}
 
 
 def _log_nash(g_us: float, g_kr: float, alpha: float) -> float:

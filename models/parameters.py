@@ -8,7 +8,7 @@ The ``political`` group is the object of sensitivity analysis.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Group = Literal["political", "behavioural", "macro"]
 
@@ -26,6 +26,10 @@ class ParameterInfo:
     low, high : float
         Admissible range (inclusive); a distribution must stay inside it.
     group : {"political", "behavioural", "macro"}
+    default : float or dict
+        What a config that does not set the parameter gets: a constant, or a distribution
+        table as a config writes it (``{"dist": "uniform", "loc": ..., "scale": ...}``). The
+        defaults are the default config's (``sma12_may2024``) values.
     """
 
     name: str
@@ -34,6 +38,7 @@ class ParameterInfo:
     low: float
     high: float
     group: Group
+    default: float | dict[str, Any]
 
 
 _INF = float("inf")
@@ -50,6 +55,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.1, "scale": 0.3},
         ),
         ParameterInfo(
             "p_high_pressure",
@@ -58,6 +64,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.4, "scale": 0.25},
         ),
         ParameterInfo(
             "us_pressure_if_high",
@@ -66,6 +73,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.75, "scale": 0.25},
         ),
         ParameterInfo(
             "us_pressure_if_low",
@@ -74,6 +82,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.1, "scale": 0.25},
         ),
         ParameterInfo(
             "talks_probability",
@@ -83,6 +92,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            1.0,
         ),
         ParameterInfo(
             "assembly_threshold",
@@ -92,6 +102,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             5,
             "political",
+            {"dist": "uniform", "loc": 0.1, "scale": 0.15},
         ),
         ParameterInfo(
             "assembly_rejection_scale",
@@ -100,6 +111,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-6,
             5,
             "political",
+            0.1,
         ),
         ParameterInfo(
             "audience_cost",
@@ -108,6 +120,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.0, "scale": 0.04},
         ),
         ParameterInfo(
             "nk_threat",
@@ -116,6 +129,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.4, "scale": 0.4},
         ),
         ParameterInfo(
             "withdrawal_credibility",
@@ -124,6 +138,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.1, "scale": 0.3},
         ),
         ParameterInfo(
             "lapse_cost_kr",
@@ -133,6 +148,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.01, "scale": 0.03},
         ),
         ParameterInfo(
             "lapse_cost_us",
@@ -141,6 +157,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.005, "scale": 0.015},
         ),
         ParameterInfo(
             "veto_pressure_threshold",
@@ -150,6 +167,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            0.7,
         ),
         ParameterInfo(
             "veto_strength",
@@ -159,6 +177,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             1,
             "political",
+            {"dist": "uniform", "loc": 0.02, "scale": 0.06},
         ),
         # --- behaviour of the sides --------------------------------------------------------
         ParameterInfo(
@@ -168,6 +187,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             20,
             "behavioural",
+            {"dist": "uniform", "loc": 0.1, "scale": 0.2},
         ),
         ParameterInfo(
             "us_reservation_increase",
@@ -176,6 +196,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             20,
             "behavioural",
+            {"dist": "uniform", "loc": 0.02, "scale": 0.04},
         ),
         ParameterInfo(
             "pressure_ideal_gain",
@@ -184,6 +205,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             20,
             "behavioural",
+            {"dist": "uniform", "loc": 2.0, "scale": 4.0},
         ),
         ParameterInfo(
             "pressure_reservation_gain",
@@ -192,6 +214,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             20,
             "behavioural",
+            {"dist": "uniform", "loc": 0.2, "scale": 0.4},
         ),
         ParameterInfo(
             "pressure_toughness",
@@ -200,6 +223,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             10,
             "behavioural",
+            1.0,
         ),
         ParameterInfo(
             "kr_ideal_increase",
@@ -208,6 +232,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             20,
             "behavioural",
+            {"dist": "uniform", "loc": 0.0, "scale": 0.04},
         ),
         ParameterInfo(
             "kr_reservation_increase",
@@ -217,6 +242,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             20,
             "behavioural",
+            {"dist": "uniform", "loc": 0.06, "scale": 0.06},
         ),
         ParameterInfo(
             "nk_threat_gain",
@@ -225,6 +251,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             5,
             "behavioural",
+            0.04,
         ),
         ParameterInfo(
             "withdrawal_gain",
@@ -233,6 +260,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             5,
             "behavioural",
+            0.1,
         ),
         ParameterInfo(
             "us_amount_weight",
@@ -241,6 +269,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-3,
             1,
             "behavioural",
+            {"dist": "uniform", "loc": 0.7, "scale": 0.2},
         ),
         ParameterInfo(
             "kr_amount_weight",
@@ -249,6 +278,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-3,
             1,
             "behavioural",
+            {"dist": "uniform", "loc": 0.7, "scale": 0.2},
         ),
         ParameterInfo(
             "us_curvature",
@@ -257,6 +287,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             50,
             "behavioural",
+            {"dist": "uniform", "loc": 0.0, "scale": 2.0},
         ),
         ParameterInfo(
             "kr_curvature",
@@ -265,6 +296,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0,
             50,
             "behavioural",
+            {"dist": "uniform", "loc": 0.0, "scale": 2.0},
         ),
         ParameterInfo(
             "us_concession_exponent",
@@ -273,6 +305,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-3,
             100,
             "behavioural",
+            {"dist": "uniform", "loc": 0.5, "scale": 1.0},
         ),
         ParameterInfo(
             "kr_concession_exponent",
@@ -281,6 +314,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-3,
             100,
             "behavioural",
+            {"dist": "uniform", "loc": 0.5, "scale": 1.0},
         ),
         ParameterInfo(
             "us_deadline_months",
@@ -289,6 +323,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0.1,
             240,
             "behavioural",
+            {"dist": "uniform", "loc": 8.0, "scale": 12.0},
         ),
         ParameterInfo(
             "kr_deadline_months",
@@ -297,6 +332,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             0.1,
             240,
             "behavioural",
+            {"dist": "uniform", "loc": 4.0, "scale": 4.0},
         ),
         ParameterInfo(
             "us_discount_rate",
@@ -305,6 +341,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-4,
             2,
             "behavioural",
+            {"dist": "uniform", "loc": 0.03, "scale": 0.07},
         ),
         ParameterInfo(
             "kr_discount_rate",
@@ -313,6 +350,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             1e-4,
             2,
             "behavioural",
+            {"dist": "uniform", "loc": 0.03, "scale": 0.07},
         ),
         # --- macro assumptions -------------------------------------------------------------
         ParameterInfo(
@@ -322,6 +360,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.1,
             0.5,
             "macro",
+            {"dist": "uniform", "loc": 0.015, "scale": 0.015},
         ),
         ParameterInfo(
             "defense_growth_rate",
@@ -330,9 +369,16 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             1,
             "macro",
+            {"dist": "uniform", "loc": 0.03, "scale": 0.03},
         ),
         ParameterInfo(
-            "krw_per_usd", "Exchange rate for USD figures", "KRW per USD", 100, 10000, "macro"
+            "krw_per_usd",
+            "Exchange rate for USD figures",
+            "KRW per USD",
+            100,
+            10000,
+            "macro",
+            {"dist": "uniform", "loc": 1300.0, "scale": 100.0},
         ),
     ]
 }

@@ -44,6 +44,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+
 from smasim.models.agents import DAYS_PER_MONTH, Side
 from smasim.models.packages import PackageSet, level_factor
 

@@ -20,21 +20,20 @@ then the round.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 
 import numpy as np
 import simpy
+
+from smasim.models.acceptance import AcceptanceTable
 from smasim.models.agents import (
-    AcceptanceTable,
     Side,
     amount_at_utility,
     disagreement_value,
-    package_open,
     target_utility,
     utility,
-    zone_open,
 )
-from smasim.models.bargaining import Agreement, solve_zone
+from smasim.models.bargaining import CONCEPTS, Agreement, solve_zone
 from smasim.models.pressure import (
     Setting,
     kr_side,
@@ -45,87 +44,21 @@ from smasim.models.pressure import (
     us_side,
     veto_floor,
 )
+from smasim.simulation.events import EVENTS
+from smasim.simulation.records import (
+    ACTIVE,
+    DONE,
+    FAILED,
+    NO_TALKS,
+    PENDING,
+    BatchOutcome,
+    Calendar,
+    TraceEvent,
+)
+from smasim.simulation.sampling import Noise
+from smasim.simulation.screen import first_rounds
 
-ACTIVE, PENDING, DONE, FAILED, NO_TALKS = 0, 1, 2, 3, 4
 VETO_TOLERANCE = 1e-12  # relative
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """When things happen, in days since the talks open.
-
-    Parameters
-    ----------
-    round_days : ndarray, shape (n_rounds,)
-        Strictly increasing; the last is at or before the hard stop.
-    expiry_day : float
-        The old SMA expires (lapse costs accrue after).
-    election_day : float or None
-        U.S. election, or None if none falls inside the talks.
-    ratification_lag_days : float
-        From a working-level agreement to the National Assembly's vote.
-    round_interval_days : float
-        Typical spacing of rounds (per-round discount factors).
-    """
-
-    round_days: np.ndarray
-    expiry_day: float
-    election_day: float | None
-    ratification_lag_days: float
-    round_interval_days: float
-
-
-@dataclass(frozen=True)
-class Noise:
-    """The model's own randomness for each draw, drawn up front so a draw can be replayed.
-
-    Attributes
-    ----------
-    talks : ndarray, shape (n_draws,)
-        Uniform; talks open iff below ``talks_probability``.
-    election : ndarray, shape (n_draws,)
-        Uniform; a high-pressure administration iff below ``p_high_pressure``.
-    ratification : ndarray, shape (n_draws, n_attempts)
-        Uniforms for successive ratification votes; a vote fails iff below its P(rejection).
-    """
-
-    talks: np.ndarray
-    election: np.ndarray
-    ratification: np.ndarray
-
-    def take(self, rows) -> Noise:
-        """The noise of draws ``rows`` (an index array or slice)."""
-        return Noise(self.talks[rows], self.election[rows], self.ratification[rows])
-
-
-@dataclass
-class TraceEvent:
-    """One line of a draw's story."""
-
-    day: float
-    round: int
-    kind: str
-    detail: dict = field(default_factory=dict)
-
-
-@dataclass
-class BatchOutcome:
-    """Raw outcome of a batch, one entry per draw (shape (n_draws,))."""
-
-    status: np.ndarray
-    agree_day: np.ndarray
-    agree_round: np.ndarray
-    in_force_day: np.ndarray
-    base: np.ndarray
-    package: np.ndarray
-    u_us: np.ndarray
-    u_kr: np.ndarray
-    vetoes: np.ndarray
-    rejections: np.ndarray
-    converged: np.ndarray
-    pressure_final: np.ndarray
-    high_pressure: np.ndarray
-    trace: list[TraceEvent]
 
 
 class BatchNegotiation:
@@ -189,14 +122,15 @@ class BatchNegotiation:
         )
         self.pending = _empty_agreement(n)  # deals struck ahead of their rounds
         self.env = simpy.Environment()
-        self.election_done = calendar.election_day is None
+        self.events_done = 0  # events that have happened, in calendar order
 
     # --- processes -------------------------------------------------------------------------
     def run(self) -> BatchOutcome:
         """Run every process to the end and return the outcome."""
         env = self.env
-        if self.calendar.election_day is not None:
-            env.process(self._election())
+        # events first: on a round's day, the event happens before the round
+        for event in self.calendar.events:
+            env.process(EVENTS[event.kind].process(self, event))
         env.process(self._expiry())
         env.process(self._talks())
         env.run()
@@ -213,31 +147,33 @@ class BatchNegotiation:
                 yield self.env.timeout(day - self.env.now)
             self._round(r)
 
-    def _election(self):
-        yield self.env.timeout(self.calendar.election_day)
-        high = self.noise.election < self.v["p_high_pressure"]
-        self.high_pressure[:] = high
-        self.pressure = np.where(high, self.v["us_pressure_if_high"], self.v["us_pressure_if_low"])
+    # --- what events act through (simulation.events) ---------------------------------------
+    def new_administration(self, pressure: np.ndarray, clock_start_day: np.ndarray) -> None:
+        """A new U.S. administration: its pressure index and concession clock, shape (n_draws,).
+
+        Both sides' preferences follow the new pressure; the old president's veto floor lapses.
+        """
+        self.pressure = pressure
         us = us_side(self.setting, self.v, self.pressure, self.tables)
-        # a new high-pressure administration restarts the U.S. concession clock
-        start = np.where(high, self.env.now, self.us.clock_start_day)
         self._set_sides(
-            replace(us, clock_start_day=start),
+            replace(us, clock_start_day=clock_start_day),
             kr_side(self.setting, self.v, self.pressure, self.tables),
         )
         self.us_floor[:] = -np.inf  # a new administration sets its own floor
-        self.election_done = True
-        if self.tracing:
-            for i in range(self.n):
-                self._log(
-                    -1,
-                    "election",
-                    draw=i,
-                    high_pressure=bool(high[i]),
-                    pressure=float(self.pressure[i]),
-                )
+
+    def reschedule(self) -> None:
+        """After an event: every active draw's next round with a zone, from today's round on."""
+        self.events_done += 1
         active = np.flatnonzero(self.status == ACTIVE)
         self._schedule(active, self._first_round_after(self.env.now, inclusive=True))
+
+    def traced_draws(self) -> range:
+        """The draws whose story is being recorded (none outside tracing)."""
+        return range(self.n) if self.tracing else range(0)
+
+    def log(self, r: int, kind: str, **detail) -> None:
+        """Add a line to the trace (outside tracing, nothing)."""
+        self._log(r, kind, **detail)
 
     def _expiry(self):
         if self.calendar.expiry_day > 0:
@@ -310,8 +246,8 @@ class BatchNegotiation:
 
     def _deals(self, draws: np.ndarray, rounds: np.ndarray) -> Agreement:
         """The working-level deal of each draw at its round ``rounds[j]`` (where it has a zone)."""
-        if self.concept == "rubinstein_finite" and np.unique(rounds).size > 1:
-            # the deadline's backward induction depends on the round: one solve per round
+        if CONCEPTS[self.concept].round_dependent and np.unique(rounds).size > 1:
+            # e.g. a deadline's backward induction depends on the round: one solve per round
             deal = _empty_agreement(draws.size)
             for r in np.unique(rounds):
                 j = np.flatnonzero(rounds == r)
@@ -409,9 +345,10 @@ class BatchNegotiation:
 
     def _segment_end(self) -> int:
         """Exclusive round index where the current segment ends (the next global event)."""
-        if self.election_done:
+        events = self.calendar.events
+        if self.events_done >= len(events):
             return self.n_rounds
-        return self._first_round_after(self.calendar.election_day, inclusive=True)
+        return self._first_round_after(events[self.events_done].day, inclusive=True)
 
     def _first_round_after(self, day: float, *, inclusive: bool) -> int:
         side = "left" if inclusive else "right"
@@ -442,42 +379,10 @@ class BatchNegotiation:
     def _screen(self, draws: np.ndarray, r_from) -> None:
         """Set ``next_round`` of ``draws`` to their first round with a zone in the segment.
 
-        ``r_from`` is the first round to consider: one for all draws, or one per draw.
-
-        Whether a draw has a zone is monotone in the round, and so is whether one given package
-        has. The bisection follows each draw's package with the widest zone at the segment's
-        last round, one bound per side and round instead of one per package; a single check of
-        every package the round before confirms that no other package opened earlier (where
-        one did, the draw is bisected again over all packages).
+        ``r_from`` is the first round to consider: one for all draws, or one per draw
+        (see :func:`simulation.screen.first_rounds`).
         """
-        r_to = self._segment_end()
-        self.next_round[draws] = self.n_rounds
-        r_from = np.broadcast_to(r_from, draws.shape)
-        inside = r_from < r_to
-        draws, r_from = draws[inside], r_from[inside]
-        if draws.size == 0:
-            return
-        screen = _Screen(self, draws)
-        reach, widest = screen.zone_open(np.full(draws.size, r_to - 1), widest=True)
-        rows = np.flatnonzero(reach)
-        screen, widest, r_from = screen.take(rows), widest[rows], r_from[rows]
-        first = _bisect(
-            lambda j, r: screen.take(j).package_open(widest[j], r),
-            r_from,
-            r_to - 1,
-            screen.draws.size,
-        )
-        later = np.flatnonzero(first > r_from)
-        earlier = screen.take(later).zone_open(first[later] - 1)
-        again = later[earlier]
-        if again.size:
-            first[again] = _bisect(
-                lambda j, r: screen.take(again[j]).zone_open(r),
-                r_from[again],
-                first[again] - 1,
-                again.size,
-            )
-        self.next_round[screen.draws] = first
+        first_rounds(self, draws, r_from, self._segment_end())
 
     def _clear_agreement(self, draws: np.ndarray) -> None:
         o = self.out
@@ -518,84 +423,6 @@ class BatchNegotiation:
     def _log(self, r: int, kind: str, **detail) -> None:
         if self.tracing:
             self.out.trace.append(TraceEvent(float(self.env.now), r, kind, detail))
-
-
-class _Screen:
-    """The hard limits of some draws, taken once for a bisection over their rounds.
-
-    ``zone_open(rounds)`` answers whether each draw has a zone at its round, with the same
-    arithmetic as :meth:`BatchNegotiation._zone`.
-    """
-
-    def __init__(self, negotiation: BatchNegotiation, draws: np.ndarray) -> None:
-        self.negotiation, self.draws = negotiation, draws
-        floor, cap = negotiation.us_floor[draws], negotiation.kr_cap[draws]
-        self.floor = floor if np.isfinite(floor).any() else None
-        self.cap = cap if np.isfinite(cap).any() else None
-
-    def take(self, rows: np.ndarray) -> _Screen:
-        """The screen of ``self.draws[rows]``."""
-        if rows.size == self.draws.size:  # rows are sorted and unique: all of them
-            return self
-        return _Screen(self.negotiation, self.draws[rows])
-
-    def _targets(self, rounds: np.ndarray):
-        ng = self.negotiation
-        days = ng.calendar.round_days[rounds]
-        exp = ng.calendar.expiry_day
-        return (
-            target_utility(ng.us, days, exp, self.draws),
-            target_utility(ng.kr, days, exp, self.draws),
-        )
-
-    def zone_open(self, rounds: np.ndarray, *, widest: bool = False):
-        """Whether draw ``draws[j]`` has a non-empty zone at round ``rounds[j]``.
-
-        With ``widest``, also each draw's package with the widest zone.
-        """
-        ng = self.negotiation
-        return zone_open(
-            ng.us_table,
-            ng.kr_table,
-            self.draws,
-            *self._targets(rounds),
-            floor=self.floor,
-            us_level_factor=ng.us.level_factor,
-            cap=self.cap,
-            widest=widest,
-        )
-
-    def package_open(self, packages: np.ndarray, rounds: np.ndarray) -> np.ndarray:
-        """Whether package ``packages[j]`` of draw ``draws[j]`` has a zone at ``rounds[j]``."""
-        ng = self.negotiation
-        return package_open(
-            ng.us_table,
-            ng.kr_table,
-            self.draws,
-            packages,
-            *self._targets(rounds),
-            floor=self.floor,
-            us_level_factor=ng.us.level_factor,
-            cap=self.cap,
-        )
-
-
-def _bisect(has_zone, r_from, r_last, size: int) -> np.ndarray:
-    """First round in ``[r_from, r_last]`` where ``has_zone`` holds, per draw, shape (size,).
-
-    ``has_zone(j, rounds)`` answers for the draws ``j`` (indices into ``range(size)``); it is
-    monotone in the round and holds at ``r_last``. Both ends are scalars or one round per draw.
-    """
-    lo = np.broadcast_to(r_from, (size,)).copy()
-    hi = np.broadcast_to(r_last, (size,)).copy()
-    while True:
-        j = np.flatnonzero(lo < hi)
-        if j.size == 0:
-            return lo
-        mid = (lo[j] + hi[j]) // 2
-        has = has_zone(j, mid)
-        hi[j] = np.where(has, mid, hi[j])
-        lo[j] = np.where(has, lo[j], mid + 1)
 
 
 def _empty_agreement(n: int) -> Agreement:

@@ -16,10 +16,32 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import qmc
-from smasim.simulation.negotiation import Noise
 
 Design = Literal["montecarlo", "lhs", "sobol"]
 DESIGNS: tuple[str, ...] = ("montecarlo", "lhs", "sobol")
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The model's own randomness for each draw, drawn up front so a draw can be replayed.
+
+    Attributes
+    ----------
+    talks : ndarray, shape (n_draws,)
+        Uniform; talks open iff below ``talks_probability``.
+    election : ndarray, shape (n_draws,)
+        Uniform; a high-pressure administration iff below ``p_high_pressure``.
+    ratification : ndarray, shape (n_draws, n_attempts)
+        Uniforms for successive ratification votes; a vote fails iff below its P(rejection).
+    """
+
+    talks: np.ndarray
+    election: np.ndarray
+    ratification: np.ndarray
+
+    def take(self, rows) -> Noise:
+        """The noise of draws ``rows`` (an index array or slice)."""
+        return Noise(self.talks[rows], self.election[rows], self.ratification[rows])
 
 
 @dataclass(frozen=True)

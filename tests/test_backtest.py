@@ -18,29 +18,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+
 from smasim import cli
 from smasim.experiments.config.load import build_experiment, load_config
-from smasim.experiments.record.backtest import (
+from smasim.experiments.record.backtest import run_backtest
+from smasim.experiments.record.calibrate import Objective, calibrate, fit_knobs
+from smasim.experiments.record.data import load_record
+from smasim.experiments.record.forecast import (
     CASES,
     Case,
     actual_outcome,
     model_forecast,
     naive_forecast,
-    run_backtest,
     score_forecast,
     simulate,
 )
-from smasim.experiments.record.calibrate import (
+from smasim.experiments.record.knobs import (
     KNOBS,
-    Objective,
     adjust_values,
-    calibrate,
     calibrated_config_text,
-    fit_knobs,
     write_calibrated_config,
 )
-from smasim.experiments.record.data import load_record
 from smasim.experiments.record.scores import central_interval, crps_sample, inside, pit
+from smasim.experiments.runs.folders import StoreError
 from smasim.simulation.montecarlo import run, sample_batch
 
 
@@ -235,6 +235,23 @@ def test_calibrate_with_leave_one_out_on_a_tiny_budget():
     assert res.in_sample.adjustment == res.fit.parameters
     d = res.to_dict()
     assert d["leave_one_out"]["summary"]["negotiations"] == 3
+
+
+def test_library_errors_name_the_parameter_not_a_flag(tmp_path):
+    (tmp_path / "x").write_text("keep")
+    # the folder is checked before any draw is run
+    with pytest.raises(StoreError, match=r"^out: "):
+        run_backtest(draws=10, out=tmp_path)
+    with pytest.raises(StoreError, match=r"^out: "):
+        calibrate(eval_draws=10, out=tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["x"]
+    assert (tmp_path / "x").read_text() == "keep"
+    with pytest.raises(ValueError, match=r"^draws: "):
+        run_backtest(draws=0)
+    with pytest.raises(ValueError, match=r"^max_evals: "):
+        calibrate(max_evals=0)
+    with pytest.raises(ValueError, match=r"^leave_one_out: "):
+        calibrate(cases=CASES[:1])
 
 
 @pytest.mark.slow

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from smasim.models.agents import amount_at_utility, utility
 from smasim.models.bargaining import CONCEPTS, solve_zone
 from smasim.models.general import GeneralProblem, solve
-
 from tests.helpers import linear_side
 
 
@@ -179,7 +179,7 @@ def general_of(us, kr, lo, hi, d_us, d_kr):
 
 
 @settings(max_examples=60, deadline=None)
-@given(data=st.data(), concept=st.sampled_from(CONCEPTS), n_packages=st.integers(1, 4))
+@given(data=st.data(), concept=st.sampled_from(tuple(CONCEPTS)), n_packages=st.integers(1, 4))
 def test_fast_paths_agree_with_the_general_scipy_solver(data, concept, n_packages):
     us, kr, lo, hi, d_us, d_kr = random_problem(data, n_packages)
     if not (lo <= hi).any():
@@ -222,7 +222,7 @@ def test_fast_paths_agree_with_the_general_scipy_solver(data, concept, n_package
 
 # --- invariants ----------------------------------------------------------------------------
 @settings(max_examples=80, deadline=None)
-@given(data=st.data(), concept=st.sampled_from(CONCEPTS), n_packages=st.integers(1, 4))
+@given(data=st.data(), concept=st.sampled_from(tuple(CONCEPTS)), n_packages=st.integers(1, 4))
 def test_agreements_are_individually_rational_and_inside_the_zone(data, concept, n_packages):
     us, kr, lo, hi, d_us, d_kr = random_problem(data, n_packages)
     one = np.ones(1)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from smasim import cli
 from smasim.experiments.config.load import DEFAULT_CONFIG, bundled_configs
 from smasim.experiments.runs.store import read_draws

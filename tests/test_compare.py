@@ -1,4 +1,4 @@
-"""Tests of scenario comparison (``experiments.compare``, ``smasim compare``).
+"""Tests of scenario comparison (``smasim.experiments.comparison``, ``smasim compare``).
 
 The statistics must be what SciPy computes from the saved per-draw tables; a scenario against
 itself must differ by exactly 0 with a zero-width interval; common random numbers must shrink
@@ -17,19 +17,20 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import scipy.stats
+
 from smasim import cli
-from smasim.experiments.comparison.compare import (
-    CompareOptions,
-    Scenario,
+from smasim.experiments.comparison.analysis import compare_scenarios
+from smasim.experiments.comparison.compare import run_comparison
+from smasim.experiments.comparison.metrics import present_value
+from smasim.experiments.comparison.options import CompareOptions
+from smasim.experiments.comparison.scenario import Scenario, load_scenario, pairing
+from smasim.experiments.comparison.stats import (
     bootstrap_differences,
-    compare_scenarios,
-    load_scenario,
     nanmedian,
-    pairing,
-    present_value,
     probability_greater,
 )
 from smasim.experiments.config.load import load_config
+from smasim.experiments.runs.folders import StoreError
 from smasim.experiments.runs.runner import run_experiment
 
 YEARS = (2026, 2027, 2028, 2029, 2030)
@@ -413,10 +414,30 @@ def test_options_are_validated():
     """Protects: impossible settings name their field."""
     with pytest.raises(ValueError, match=r"^discount_rate"):
         CompareOptions(discount_rate=-1.0)
-    with pytest.raises(ValueError, match=r"^threshold"):
+    with pytest.raises(ValueError, match=r"^thresholds_bn_krw"):
         CompareOptions(thresholds_bn_krw=(math.nan,))
     with pytest.raises(ValueError, match=r"^confidence_level"):
         CompareOptions(confidence_level=1.0)
+
+
+def test_library_errors_name_the_field_not_the_flag(tmp_path, folders):
+    """Protects: run_comparison's errors lead with the field (``out:``, ``draws:``,
+    ``sources:``), never a command-line flag; the command line maps the field to its flag.
+    A non-empty out is left untouched."""
+    two = [folders["base"], folders["high"]]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier", encoding="utf-8")
+    for call, exc, field in (
+        (lambda: run_comparison(two, out=out), StoreError, "out"),
+        (lambda: run_comparison(two, draws=0), ValueError, "draws"),
+        (lambda: run_comparison(two[:1]), ValueError, "sources"),
+        (lambda: compare_scenarios([load_scenario(two[0])]), ValueError, "scenarios"),
+    ):
+        with pytest.raises(exc, match=rf"^{field}: ") as info:
+            call()
+        assert "--" not in str(info.value).replace(str(tmp_path), ""), info.value
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
 # --- D. the command line -----------------------------------------------------------------------

@@ -7,11 +7,11 @@ writes; bad parameters must be refused with a one-line :class:`ConfigError` nami
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
+
 from smasim.experiments.config.load import (
     DEFAULT_CONFIG,
     ConfigError,
@@ -217,14 +217,21 @@ def test_reservations_beyond_ideals_are_refused(tmp_path):
     refused(us, r"parameters\.us_reservation_increase:")
 
 
-def test_missing_parameter_is_refused(tmp_path):
-    """Protects: a full config (no extends) must give every named parameter."""
-    text = (
-        resources.files("smasim.experiments.config") / "bundled" / f"{DEFAULT_CONFIG}.toml"
-    ).read_text(encoding="utf-8")
-    lines = [ln for ln in text.splitlines() if not ln.startswith("krw_per_usd")]
-    assert len(lines) == len(text.splitlines()) - 1
-    path = tmp_path / "full.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    err = refused(path, r"parameters:")
-    assert "krw_per_usd" in str(err)
+def test_a_parameter_the_config_leaves_out_takes_its_registry_default():
+    """Protects: a config lists only what it sets; left-out parameters take the registry's
+    defaults (the default config's values), so a config without [parameters] runs the very
+    draws of the default config, bit for bit."""
+    from smasim.experiments.config.load import build_experiment, read_raw, validate
+    from smasim.simulation.montecarlo import run
+
+    data, _ = read_raw(DEFAULT_CONFIG)
+    bare = {**data, "parameters": {}}
+    full_run = run(build_experiment(validate(data)), draws=600, seed=3)
+    bare_run = run(build_experiment(validate(bare)), draws=600, seed=3)
+    for name, column in full_run.columns.items():
+        assert column.tobytes() == bare_run.columns[name].tobytes(), name
+    # and a parameter set in the config overrides its default
+    one = {**data, "parameters": {"krw_per_usd": 1000.0}}
+    cols = run(build_experiment(validate(one)), draws=50, seed=3).columns
+    assert (cols["param_krw_per_usd"] == 1000.0).all()
+    assert all(isinstance(p.default, float | dict) for p in PARAMETERS.values())

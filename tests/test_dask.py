@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from smasim.experiments.config.load import build_experiment, load_config
 from smasim.simulation.montecarlo import run
 

@@ -40,13 +40,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from smasim import cli
 from smasim.experiments.config.load import ConfigError, build_experiment, read_raw, validate
 from smasim.experiments.runs.runner import run_experiment
 from smasim.experiments.runs.store import read_draws
 from smasim.models.pressure import MIN_GAP, kr_side, us_side
 from smasim.simulation.montecarlo import negotiate, sample_batch
-
 from tests.helpers import TOY_PARAMETERS
 from tests.test_fuzz_config import toml_dumps
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from smasim import cli
 from smasim.experiments.sensitivity import analysis as sa
 from smasim.simulation.executors import BatchFailed

@@ -44,6 +44,7 @@ import scipy.stats
 import typer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+
 from smasim import cli
 from smasim.experiments.config.load import bundled_configs, read_raw
 from smasim.experiments.runs.store import read_draws
@@ -603,14 +604,14 @@ def m_experiment(draw, cfg):
                 "batch_size",
                 "seed",
                 "design",
-                "solution",
+                "concept",
                 "ratification_attempts",
                 "name",
                 "information_date",
             ]
         )
     )
-    if key in ("design", "solution"):
+    if key in ("design", "concept"):
         valid = (
             ["montecarlo", "lhs", "sobol"]
             if key == "design"

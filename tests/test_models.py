@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from smasim.models.agents import (
     amount_at_utility,
     curvature_inverse,
@@ -15,7 +16,6 @@ from smasim.models.agents import (
 )
 from smasim.models.packages import EscalationRule, PackageSet, contribution_path, level_factor
 from smasim.models.pressure import rejection_probability, veto_floor
-
 from tests.helpers import linear_side
 
 
@@ -146,7 +146,7 @@ def test_veto_only_above_the_pressure_threshold():
 )
 def test_acceptance_table_matches_amount_at_utility(target, kappa, weight, discrete, factor, us):
     # the precomputed one-log form of the bounds equals the direct inverse of the utility
-    from smasim.models.agents import AcceptanceTable
+    from smasim.models.acceptance import AcceptanceTable
 
     r, i = (110.0, 180.0) if us else (125.0, 100.0)
     side = linear_side(

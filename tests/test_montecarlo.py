@@ -7,11 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from scipy import stats
+
+import smasim.simulation.montecarlo as mc
 from smasim.experiments.config.load import build_experiment, load_config
 from smasim.simulation.montecarlo import batch_groups, batch_sizes, run
 from smasim.simulation.sampling import ParameterSpec, sample, unit_design
-
-import simulation.montecarlo as mc
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from smasim.experiments.config.load import build_experiment, load_config, validate
 from smasim.simulation.montecarlo import negotiate
-from smasim.simulation.negotiation import DONE, FAILED, Noise
-
+from smasim.simulation.records import DONE, FAILED
+from smasim.simulation.sampling import Noise
 from tests.helpers import TOY_PARAMETERS
 
 DAY = 30.4375  # days per month in the model

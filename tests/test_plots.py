@@ -1,4 +1,5 @@
-"""Tests of the figures (``experiments.plots``, ``smasim plot``) and of the compare report.
+"""Tests of the figures (``smasim.experiments.comparison.plots``, ``smasim plot``) and of the
+compare report.
 
 Figures must be drawn on an Agg canvas (no pyplot, no GUI backend), be valid PNG files of
 plausible size, and show what they say: the record, the quantiles of the saved draws, the
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from smasim import cli
-from smasim.experiments.comparison.compare import load_scenario
 from smasim.experiments.comparison.plots import (
     HISTORY_YEARS,
     agreement_dates_figure,
@@ -26,6 +27,7 @@ from smasim.experiments.comparison.plots import (
     first_year_ecdf_figure,
     history,
 )
+from smasim.experiments.comparison.scenario import load_scenario
 from smasim.experiments.runs.runner import run_experiment
 from smasim.experiments.runs.store import read_draws
 

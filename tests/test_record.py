@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from smasim import cli
 from smasim.experiments.config.load import load_config, read_raw
-from smasim.experiments.record.backtest import CASES
 from smasim.experiments.record.data import FILES, data_files, load_record, parse_date
+from smasim.experiments.record.forecast import CASES
 from smasim.experiments.record.replay import replay_record, replay_rule
 from smasim.models.packages import EscalationRule
 from smasim.models.parameters import PARAMETERS

@@ -26,12 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the repo is not installed; benchmarks/ is not a package
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.reference import reference_negotiate  # noqa: E402
 from smasim.experiments.config.load import build_experiment, load_config  # noqa: E402
 from smasim.simulation.montecarlo import batch_rng, negotiate  # noqa: E402
-from smasim.simulation.negotiation import DONE, FAILED, NO_TALKS  # noqa: E402
+from smasim.simulation.records import DONE, FAILED, NO_TALKS, CalendarEvent  # noqa: E402
 from smasim.simulation.sampling import sample  # noqa: E402
-
-from benchmarks.reference import reference_negotiate  # noqa: E402
 
 N_DRAWS = 64
 SEED = 20240521
@@ -158,7 +157,11 @@ def test_forced_nash(experiment):
 
 def test_same_day_events_and_no_talks(experiment):
     """Election on a round's day (it comes first), votes on round days, talks that never open."""
-    cal = dataclasses.replace(experiment.calendar, election_day=191.0, ratification_lag_days=30.0)
+    cal = dataclasses.replace(
+        experiment.calendar,
+        events=(CalendarEvent("election", 191.0),),
+        ratification_lag_days=30.0,
+    )
     e = dataclasses.replace(experiment, calendar=cal, concept="kalai_smorodinsky")
     assert 191.0 in cal.round_days
     values, noise = draw_batch(e, overrides={**FORCED, "talks_probability": 0.8})

@@ -2,7 +2,7 @@
 
 The engine does not step every round: it bisects over rounds, following one package per draw
 (:meth:`simulation.negotiation.BatchNegotiation._screen`), with blocked kernels
-(:func:`models.agents.zone_open`, :func:`models.agents.package_open`). These tests hold the
+(:func:`models.acceptance.zone_open`, :func:`models.acceptance.package_open`). These tests hold the
 shortcuts to the plain definition: the first round at which the zone the round solves over
 (:meth:`BatchNegotiation._zone`, from :meth:`AcceptanceTable.bounds`) is non-empty.
 """
@@ -13,10 +13,13 @@ import dataclasses
 
 import numpy as np
 import pytest
+
 from smasim.experiments.config.load import build_experiment, load_config
-from smasim.models.agents import package_open, zone_open
+from smasim.models.acceptance import package_open, zone_open
+from smasim.simulation.events import election
 from smasim.simulation.montecarlo import sample_batch
-from smasim.simulation.negotiation import ACTIVE, BatchNegotiation
+from smasim.simulation.negotiation import BatchNegotiation
+from smasim.simulation.records import ACTIVE
 
 
 def negotiation(config: str, draws: int, *, seed: int = 11, limits: bool = False):
@@ -69,7 +72,8 @@ def test_screen_finds_the_first_round_with_a_zone(config, limits):
 
 def test_screen_after_the_election_uses_the_new_sides():
     ng = negotiation("sma12_may2024", 2000)
-    ng.env.process(ng._election())  # the election replaces the sides
+    (event,) = ng.calendar.events
+    ng.env.process(election(ng, event))  # the election replaces the sides
     ng.env.run(until=ng.calendar.election_day + 1e-9)
     assert ng.high_pressure.any() and not ng.high_pressure.all()
     draws = np.flatnonzero(ng.status == ACTIVE)
@@ -114,13 +118,12 @@ def test_blocked_kernels_equal_the_zone_bit_for_bit(limits):
 
 def test_engine_outcomes_do_not_depend_on_the_screening_block_size(monkeypatch):
     # the kernels take draws in blocks sized for the cache; a block boundary must not matter
+    import smasim.models.acceptance as acceptance
     from smasim.simulation.montecarlo import run
-
-    import models.agents as agents
 
     experiment = dataclasses.replace(build_experiment(load_config(None)), batch_size=2000)
     reference = run(experiment, draws=4000, seed=5).columns
-    monkeypatch.setattr(agents, "_BLOCK_ROWS", 37)
+    monkeypatch.setattr(acceptance, "_BLOCK_ROWS", 37)
     other = run(experiment, draws=4000, seed=5).columns
     for name, column in reference.items():
         np.testing.assert_array_equal(other[name], column, err_msg=name)

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
 from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
 from smasim.experiments.runs.runner import run_experiment
 from smasim.experiments.runs.store import RunWriter, StoreError, partial_folder, read_draws

@@ -1,6 +1,7 @@
 """Figures of one run or of scenarios compared (matplotlib, PNG).
 
-Three figures, each for one or more scenarios (:class:`experiments.compare.Scenario`):
+Three figures, each for one or more scenarios
+(:class:`smasim.experiments.comparison.scenario.Scenario`):
 
 * ``fan_chart.png``: the contribution path per scenario (one panel each): median, 25-75 % and
   5-95 % bands of the amount paid per report year, after the record of 2005-2025 (package
@@ -25,9 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from smasim.experiments.comparison.compare import QUANTILES, Scenario, dates_as_days, load_scenario
+
+from smasim.experiments.comparison.metrics import dates_as_days
+from smasim.experiments.comparison.scenario import Scenario, load_scenario
+from smasim.experiments.comparison.stats import QUANTILES
 from smasim.experiments.record.data import load_record
-from smasim.experiments.runs.store import StoreError
+from smasim.experiments.runs.folders import StoreError
 
 HISTORY_YEARS = (2005, 2025)
 """Years of the record drawn before the simulated paths."""

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from smasim.experiments.comparison.compare import (
-    QUANTILES,
-    Comparison,
-    Interval,
-    Metric,
-    Proportion,
-    days_as_date,
-)
+from smasim.experiments.comparison.metrics import Metric, days_as_date
+from smasim.experiments.comparison.results import Comparison
+from smasim.experiments.comparison.stats import QUANTILES, Interval
 
 if TYPE_CHECKING:
     from smasim.experiments.comparison.plots import Figures
@@ -264,126 +259,3 @@ def write_report(comparison: Comparison, *, folder: str | Path, figures: Figures
     path = Path(folder) / REPORT_FILE
     path.write_text(comparison_markdown(comparison, figures=figures), encoding="utf-8")
     return path
-
-
-# --- JSON ------------------------------------------------------------------------------------
-def _num(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-def _value(metric: Metric, x: float) -> float | str | None:
-    return days_as_date(x) if metric.kind == "date" else _num(x)
-
-
-def _interval_dict(iv: Interval) -> dict[str, float | None]:
-    return {"estimate": _num(iv.estimate), "ci_low": _num(iv.low), "ci_high": _num(iv.high)}
-
-
-def _proportion(p: Proportion) -> dict[str, Any]:
-    return {
-        "p": _num(p.p),
-        "ci_low": _num(p.low),
-        "ci_high": _num(p.high),
-        "successes": p.successes,
-        "trials": p.trials,
-    }
-
-
-def comparison_dict(c: Comparison) -> dict[str, Any]:
-    """A comparison as JSON-ready data (the ``smasim compare --json`` output).
-
-    NaN becomes null; dates are ISO strings (differences stay in days); probabilities are
-    fractions; every block names its unit.
-    """
-    o = c.options
-    scenarios = []
-    for s in c.scenarios:
-        scenarios.append(
-            {
-                "label": s.label,
-                "experiment": s.name,
-                "description": s.description,
-                "source": s.source,
-                "folder": s.folder,
-                "draws": s.draws,
-                "seed": s.seed,
-                "batch_size": s.batch_size,
-                "design": s.design,
-                "metrics": {
-                    d.metric.key: {
-                        "unit": d.metric.unit,
-                        "defined": d.defined,
-                        "mean": _value(d.metric, d.mean),
-                        "quantiles": {
-                            f"q{q:02d}": _value(d.metric, v)
-                            for q, v in zip(QUANTILES, d.quantiles, strict=True)
-                        },
-                    }
-                    for d in s.distributions
-                },
-                "probabilities": {e.key: _proportion(p) for e, p in s.probabilities},
-                "thresholds": [
-                    {"year": t.year, "threshold_bn_krw": t.threshold_bn_krw}
-                    | _proportion(t.probability)
-                    for t in s.thresholds
-                ],
-            }
-        )
-    pairs = []
-    for p in c.pairs:
-        pairs.append(
-            {
-                "reference": p.reference,
-                "scenario": p.scenario,
-                "paired": p.paired,
-                "pairing": p.pairing,
-                "metrics": {
-                    d.metric.key: {
-                        "unit": d.metric.difference_unit,
-                        "mean_difference": _interval_dict(d.mean),
-                        "median_difference": _interval_dict(d.median),
-                        "ks_statistic": _num(d.ks_statistic),
-                        "ks_pvalue": _num(d.ks_pvalue),
-                        "wasserstein": _num(d.wasserstein),
-                        "p_greater": _num(d.p_greater),
-                        "p_tie": _num(d.p_tie),
-                    }
-                    for d in p.metrics
-                },
-                "probability_differences": {e.key: _interval_dict(d) for e, d in p.probabilities},
-            }
-        )
-    return {
-        "reference": c.scenarios[0].label,
-        "years": list(c.years),
-        "metrics": {
-            m.key: {"label": m.label, "unit": m.unit, "difference_unit": m.difference_unit}
-            for m in c.metrics
-        },
-        "settings": {
-            "quantiles_percent": list(QUANTILES),
-            "present_value": {
-                "discount_rate_per_year": o.discount_rate,
-                "value_year": c.years[0],
-                "years": [c.years[0], c.years[-1]],
-            },
-            "confidence_level": o.confidence_level,
-            "bootstrap": {
-                "method": "percentile",
-                "n_resamples": o.n_resamples,
-                "max_draws": o.max_bootstrap_draws,
-                "seed": o.bootstrap_seed,
-            },
-            "thresholds_bn_krw": list(o.thresholds_bn_krw),
-        },
-        "units": {
-            "amounts": "bn KRW per year",
-            "present_value": f"bn KRW (value in {c.years[0]})",
-            "dates": "ISO date; differences in days",
-            "lapse": "months",
-            "probabilities": "fraction (0-1)",
-            "ks_statistic": "dimensionless (0-1)",
-        },
-        "scenarios": scenarios,
-        "comparisons": pairs,
-    }

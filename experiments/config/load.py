@@ -27,12 +27,12 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import scipy.stats
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from smasim.models.bargaining import CONCEPTS
 from smasim.models.packages import EscalationRule, PackageSet
 from smasim.models.parameters import PARAMETERS
 from smasim.models.pressure import Setting
-from smasim.simulation.montecarlo import Experiment
-from smasim.simulation.negotiation import Calendar
+from smasim.simulation.records import Calendar, CalendarEvent, Experiment
 from smasim.simulation.sampling import ParameterSpec
 
 BUNDLED = "smasim.experiments.config"  # the TOML files are in its bundled/ folder
@@ -63,7 +63,7 @@ class ExperimentSection(_Strict):
     draws: int = Field(gt=0, le=MAX_DRAWS, description="Default number of Monte Carlo draws.")
     batch_size: int = Field(16384, gt=0, le=1_000_000, description="Draws per batch.")
     design: Literal["montecarlo", "lhs", "sobol"] = Field("lhs", description="Sampling design.")
-    solution: Literal[CONCEPTS] = Field("nash", description="Bargaining solution concept.")
+    concept: Literal[tuple(CONCEPTS)] = Field("nash", description="Bargaining solution concept.")
     ratification_attempts: int = Field(3, ge=1, le=10, description="Assembly votes allowed.")
 
     @field_validator("name")
@@ -204,9 +204,6 @@ class Config(_Strict):
         unknown = sorted(set(v) - set(PARAMETERS))
         if unknown:
             raise ValueError(f"unknown parameter {unknown[0]!r}")
-        missing = [p for p in PARAMETERS if p not in v]
-        if missing:
-            raise ValueError(f"missing parameter {missing[0]!r}")
         return v
 
 
@@ -325,8 +322,25 @@ def _key(part: Any) -> str:
 
 
 def parameter_specs(cfg: Config) -> tuple[ParameterSpec, ...]:
-    """One :class:`ParameterSpec` per named parameter, checked against its range."""
-    return tuple(_spec(name, cfg.parameters[name]) for name in PARAMETERS)
+    """One :class:`ParameterSpec` per named parameter, in registry order, range-checked.
+
+    A parameter the config does not set takes its registry default.
+
+    The order is the order of the sampling design's columns, so it is part of what a seed
+    means: new parameters go at the end of the registry, with constant defaults where runs
+    of older configs must keep their bits.
+    """
+    return tuple(
+        _spec(name, cfg.parameters[name] if name in cfg.parameters else _default(name))
+        for name in PARAMETERS
+    )
+
+
+def _default(name: str) -> ParameterValue:
+    default = PARAMETERS[name].default
+    if isinstance(default, dict):
+        return DistributionSpec.model_validate(default)
+    return float(default)
 
 
 def _spec(name: str, value: ParameterValue) -> ParameterSpec:
@@ -444,9 +458,9 @@ def build_experiment(cfg: Config) -> Experiment:
     stop = day(cal.hard_stop)
     extra = np.arange(listed[-1] + cal.round_interval_days, stop + 1e-9, cal.round_interval_days)
     round_days = np.concatenate([np.asarray(listed), extra])
-    election = None
+    events = []
     if cal.election is not None and t0 < cal.election <= cal.hard_stop:
-        election = day(cal.election)
+        events.append(CalendarEvent("election", day(cal.election)))
     sq_rule = next(
         (r for r in rules if r.name == a.status_quo_rule), EscalationRule("frozen", "frozen")
     )
@@ -456,14 +470,14 @@ def build_experiment(cfg: Config) -> Experiment:
         calendar=Calendar(
             round_days=round_days,
             expiry_day=day(cal.expiry) + 1.0,  # in force through the end of the expiry date
-            election_day=election,
             ratification_lag_days=float(cal.ratification_lag_days),
             round_interval_days=float(cal.round_interval_days),
+            events=tuple(events),
         ),
         talks_open=np.datetime64(t0, "D"),
         specs=parameter_specs(cfg),
         design=ex.design,
-        concept=ex.solution,
+        concept=ex.concept,
         ratification_attempts=ex.ratification_attempts,
         batch_size=ex.batch_size,
         start_year=a.start_year,

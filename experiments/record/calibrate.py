@@ -1,28 +1,9 @@
 """Calibration of the behavioural parameters shared across negotiations, with leave-one-out.
 
-The backtest configs (:mod:`experiments.backtest`) share one set of behavioural priors. Three
-adjustments of those priors, the same in every negotiation, are fitted by minimizing the mean
-CRPS of the first-year amount (in % of each negotiation's status quo, so that the SMAs weigh
-alike) over the past negotiations:
-
-``kr_position_shift`` (fraction of the status quo)
-    Added to Korea's ideal and reservation increases (``kr_ideal_increase``,
-    ``kr_reservation_increase``): where Korea's acceptable amounts sit. The record's first
-    regularity is that the amount lands near Korea's last offer, so Korea's position is the
-    first thing the first-year amount must get right.
-``pressure_gain_log_scale`` (log factor)
-    Multiplies ``pressure_ideal_gain`` and ``pressure_reservation_gain`` by its exponential:
-    how U.S. presidential pressure maps onto the U.S. ideal and reservation points. It is
-    what separates the high-pressure talks (10th, 11th SMA) from the others.
-``concession_log_scale`` (log factor)
-    Multiplies both sides' concession exponents (``us_concession_exponent``,
-    ``kr_concession_exponent``) by its exponential, i.e. shifts the log-exponent
-    distributions: Boulware (tough, late) against Conceder (early) tactics, which set when
-    the zone of agreement opens and so where in it, and whether before expiry, a deal falls.
-
-Three, because five negotiations cannot identify more: a fourth (e.g. a U.S. position shift)
-would trade off against the first two. Scales enter in logs so that the search is unbounded
-in sign and a step means the same relative change anywhere.
+The three shared adjustments of the backtest configs' priors (:data:`KNOBS`, described in
+:mod:`experiments.record.knobs`) are fitted by minimizing the mean CRPS of the first-year
+amount (in % of each negotiation's status quo, so that the SMAs weigh alike) over the past
+negotiations.
 
 Common random numbers: each negotiation's parameter draws and noise are sampled once (its
 config's seed) and every evaluation only adjusts those arrays (:func:`adjust_values`), so the
@@ -38,137 +19,30 @@ data. The reported coverage is how many left-out actual first-year amounts fall 
 from __future__ import annotations
 
 import json
-import math
-import os
-import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 from scipy.optimize import minimize
-from smasim.experiments.config.load import DEFAULT_CONFIG, build_experiment, load_config, read_raw
-from smasim.experiments.record.backtest import (
-    CASES,
-    DEFAULT_DRAWS,
-    Adjust,
-    BacktestResult,
-    Case,
-    actual_outcome,
-    backtest_markdown,
-    plot_backtest,
-    run_backtest,
-    run_case,
-    write_folder,
-)
+
+from smasim.experiments.config.load import build_experiment, load_config
+from smasim.experiments.record.backtest import DEFAULT_DRAWS, run_backtest, run_case
 from smasim.experiments.record.data import Record, load_record
+from smasim.experiments.record.forecast import CASES, Case, actual_outcome
+from smasim.experiments.record.knobs import KNOBS, adjust_values, adjuster
+from smasim.experiments.record.plots import plot_backtest
+from smasim.experiments.record.report import calibration_markdown
+from smasim.experiments.record.results import BacktestResult, CalibrationResult, Fit
 from smasim.experiments.record.scores import crps_sample
-from smasim.simulation.montecarlo import Experiment, batch_sizes, negotiate, sample_batch
-from smasim.simulation.negotiation import DONE, Noise
+from smasim.experiments.runs.folders import require_empty, write_folder
+from smasim.simulation.montecarlo import batch_sizes, negotiate, sample_batch
+from smasim.simulation.records import DONE, Experiment
+from smasim.simulation.sampling import Noise
 
 DEFAULT_EVAL_DRAWS = 2_000
 DEFAULT_MAX_EVALS = 40
-
-
-@dataclass(frozen=True)
-class Knob:
-    """One calibrated number and the parameters it moves.
-
-    Attributes
-    ----------
-    name : str
-    description : str
-    targets : tuple of str
-        Model parameters (:mod:`models.parameters`) it adjusts.
-    kind : {"shift", "log_scale"}
-        ``shift``: ``x + theta``; ``log_scale``: ``x * exp(theta)``.
-    bounds : tuple of float
-        Search range of ``theta``.
-    step : float
-        Initial simplex step.
-    unit : str
-    """
-
-    name: str
-    description: str
-    targets: tuple[str, ...]
-    kind: Literal["shift", "log_scale"]
-    bounds: tuple[float, float]
-    step: float
-    unit: str
-
-    def apply(self, x: np.ndarray, theta: float) -> np.ndarray:
-        """Adjusted parameter values, same shape as ``x``."""
-        return x + theta if self.kind == "shift" else x * math.exp(theta)
-
-
-KNOBS: tuple[Knob, ...] = (
-    Knob(
-        "kr_position_shift",
-        "added to Korea's ideal and reservation increases",
-        ("kr_ideal_increase", "kr_reservation_increase"),
-        "shift",
-        (-0.2, 0.5),
-        0.08,
-        "fraction of the status quo",
-    ),
-    Knob(
-        "pressure_gain_log_scale",
-        "log factor on how U.S. pressure raises its ideal and reservation",
-        ("pressure_ideal_gain", "pressure_reservation_gain"),
-        "log_scale",
-        (-5.0, 1.0),
-        1.0,
-        "log units",
-    ),
-    Knob(
-        "concession_log_scale",
-        "log factor on both sides' concession exponents",
-        ("us_concession_exponent", "kr_concession_exponent"),
-        "log_scale",
-        (-2.0, 2.0),
-        0.7,
-        "log units",
-    ),
-)
-
-
-def adjust_values(
-    values: Mapping[str, np.ndarray], theta: Mapping[str, float]
-) -> dict[str, np.ndarray]:
-    """Apply calibrated numbers to a batch's sampled parameters.
-
-    Parameters
-    ----------
-    values : mapping of str to ndarray, shape (n_draws,)
-        Sampled parameters by name.
-    theta : mapping of str to float
-        Knob name -> value; knobs not given are left at 0 (no change).
-
-    Returns
-    -------
-    dict of str to ndarray, shape (n_draws,)
-        A new dict; ``values`` is not modified.
-    """
-    out = dict(values)
-    for knob in KNOBS:
-        t = float(theta.get(knob.name, 0.0))
-        if t != 0.0:
-            for name in knob.targets:
-                out[name] = knob.apply(out[name], t)
-    return out
-
-
-def adjuster(theta: Mapping[str, float]) -> Adjust:
-    """The :data:`experiments.backtest.Adjust` function of calibrated numbers ``theta``."""
-    frozen = dict(theta)
-
-    def adjust(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return adjust_values(values, frozen)
-
-    return adjust
 
 
 class Objective:
@@ -232,35 +106,6 @@ class Objective:
         return float(np.mean([self.case_score(r, theta) for r in rounds]))
 
 
-@dataclass(frozen=True)
-class Fit:
-    """A fit of the calibrated numbers.
-
-    Attributes
-    ----------
-    parameters : dict of str to float
-        Knob name -> fitted value.
-    training : tuple of int
-        SMA rounds fitted on.
-    objective : float
-        Mean CRPS of the first-year amount at the fit, % of the status quo (calibration draws).
-    objective_start : float
-        The same at the start (all knobs 0: the configs as written).
-    evaluations : int
-        Objective evaluations used.
-    converged : bool
-    message : str
-    """
-
-    parameters: dict[str, float]
-    training: tuple[int, ...]
-    objective: float
-    objective_start: float
-    evaluations: int
-    converged: bool
-    message: str
-
-
 def fit_knobs(objective: Objective, rounds: Sequence[int], *, max_evals: int) -> Fit:
     """Minimize the objective over the negotiations ``rounds`` (bounded Nelder-Mead).
 
@@ -309,62 +154,6 @@ def fit_knobs(objective: Objective, rounds: Sequence[int], *, max_evals: int) ->
     )
 
 
-@dataclass(frozen=True)
-class CalibrationResult:
-    """A calibration with its leave-one-out check.
-
-    Attributes
-    ----------
-    fit : Fit
-        Fitted on every negotiation.
-    uncalibrated : BacktestResult
-        The configs as written (score draws).
-    in_sample : BacktestResult
-        Every negotiation scored with ``fit`` (its own training data).
-    loo_fits : tuple of Fit
-        One per left-out negotiation, fitted on the others.
-    loo : BacktestResult or None
-        Each negotiation scored with the fit that left it out; None if not run.
-    eval_draws, score_draws, max_evals : int
-    elapsed_s : float
-    """
-
-    fit: Fit
-    uncalibrated: BacktestResult
-    in_sample: BacktestResult
-    loo_fits: tuple[Fit, ...]
-    loo: BacktestResult | None
-    eval_draws: int
-    score_draws: int
-    max_evals: int
-    elapsed_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready result."""
-        return {
-            "knobs": [
-                {
-                    "name": k.name,
-                    "description": k.description,
-                    "targets": list(k.targets),
-                    "kind": k.kind,
-                    "bounds": list(k.bounds),
-                    "unit": k.unit,
-                }
-                for k in KNOBS
-            ],
-            "fit": self.fit.__dict__,
-            "eval_draws_per_negotiation": self.eval_draws,
-            "score_draws_per_negotiation": self.score_draws,
-            "max_evals": self.max_evals,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "uncalibrated": self.uncalibrated.to_dict(),
-            "in_sample": self.in_sample.to_dict(),
-            "leave_one_out_fits": [f.__dict__ for f in self.loo_fits],
-            "leave_one_out": None if self.loo is None else self.loo.to_dict(),
-        }
-
-
 def calibrate(
     *,
     cases: Sequence[Case] = CASES,
@@ -392,11 +181,20 @@ def calibrate(
     leave_one_out : bool
         Also run the leave-one-out fits.
     out : path, optional
-        Folder for ``calibration.json``, ``calibration.md`` and ``calibration.png``.
+        Folder for ``calibration.json``, ``calibration.md`` and ``calibration.png``
+        (atomically; must not exist or be empty).
 
     Returns
     -------
     CalibrationResult
+
+    Raises
+    ------
+    ValueError
+        If a draw count or the budget is not positive, or ``leave_one_out`` is asked for
+        fewer than two cases (the message names the parameter).
+    StoreError
+        If ``out`` is not empty or cannot be created (the message names ``out``).
     """
     for name, v in (
         ("eval_draws", eval_draws),
@@ -406,7 +204,9 @@ def calibrate(
         if v < 1:
             raise ValueError(f"{name}: must be a positive integer, got {v}")
     if leave_one_out and len(cases) < 2:
-        raise ValueError("leave-one-out needs at least two negotiations")
+        raise ValueError(f"leave_one_out: needs at least two cases, got {len(cases)}")
+    if out is not None:
+        require_empty(out)  # before minutes of fitting, not after
     start = time.perf_counter()
     record = load_record()
     objective = Objective(cases, draws=eval_draws, seed=seed, record=record)
@@ -450,40 +250,6 @@ def calibrate(
     return result
 
 
-def calibration_markdown(result: CalibrationResult) -> str:
-    """The fitted numbers, the leave-one-out fits and the backtest tables as Markdown."""
-    lines = [
-        f"Fitted on {len(result.fit.training)} negotiations "
-        f"({result.fit.evaluations} evaluations of {result.eval_draws:,} draws each; "
-        f"mean CRPS {result.fit.objective_start:.2f}% -> {result.fit.objective:.2f}% of the "
-        "status quo):",
-        "",
-        "| parameter | fitted | unit | what it does |",
-        "|---|---:|---|---|",
-    ]
-    for k in KNOBS:
-        lines.append(
-            f"| `{k.name}` | {result.fit.parameters[k.name]:+.3f} | {k.unit} | {k.description} |"
-        )
-    if result.loo_fits:
-        lines += [
-            "",
-            "Leave-one-out fits (each on the other negotiations):",
-            "",
-            "| left out | "
-            + " | ".join(f"`{k.name}`" for k in KNOBS)
-            + " | training CRPS (% of status quo) |",
-            "|---|" + "---:|" * len(KNOBS) + "---:|",
-        ]
-        for row, f in zip(result.loo.rows, result.loo_fits, strict=True):
-            vals = " | ".join(f"{f.parameters[k.name]:+.3f}" for k in KNOBS)
-            lines.append(f"| {row.case.label} | {vals} | {f.objective:.2f}% |")
-    parts = [result.uncalibrated, result.in_sample] + ([result.loo] if result.loo else [])
-    for part in parts:
-        lines += ["", f"### {part.label}", "", backtest_markdown(part).rstrip()]
-    return "\n".join(lines) + "\n"
-
-
 def write_calibration(result: CalibrationResult, out: str | Path) -> Path:
     """Write ``calibration.json``, ``calibration.md`` and ``calibration.png`` atomically."""
     second = result.loo if result.loo else result.in_sample
@@ -499,95 +265,3 @@ def write_calibration(result: CalibrationResult, out: str | Path) -> Path:
         "calibration.png": lambda p: plot_backtest([result.uncalibrated, second], p, title=title),
     }
     return write_folder(out, files)
-
-
-def calibrated_config_text(
-    parameters: Mapping[str, float], *, base: str = DEFAULT_CONFIG, name: str | None = None
-) -> str:
-    """A config extending the bundled config ``base`` with the calibrated numbers applied.
-
-    Each adjusted parameter is rewritten from ``base``'s value: a constant or each choice
-    moved directly, a distribution through its ``loc`` (shift) or ``loc`` and ``scale``
-    (scale), which is exact for the location-scale families of :mod:`scipy.stats`.
-
-    Parameters
-    ----------
-    parameters : mapping of str to float
-        Knob name -> value (e.g. :attr:`Fit.parameters`).
-    base : str
-        Bundled config to extend.
-    name : str, optional
-        Experiment name of the new config (default: ``BASE_calibrated``).
-
-    Returns
-    -------
-    str
-        TOML text.
-    """
-    raw, _ = read_raw(base)
-    params = raw["parameters"]
-    lines = [
-        f"# {base} with the behavioural parameters calibrated on the SMA backtest",
-        "# (smasim calibrate; see the README's section on the record and the backtest):",
-    ]
-    lines += [f"#   {k.name} = {parameters.get(k.name, 0.0):+.6f} ({k.unit}): {k.description}"
-              for k in KNOBS]  # fmt: skip
-    lines += [
-        "",
-        "[experiment]",
-        f'extends = "{base}"',
-        f'name = "{name or base + "_calibrated"}"',
-        f'description = "{base}, behavioural parameters calibrated on the 7th-12th SMA backtest"',
-        "",
-        "[parameters]",
-    ]
-    for knob in KNOBS:
-        t = float(parameters.get(knob.name, 0.0))
-        for target in knob.targets:
-            lines.append(f"{target} = {_toml(_adjust_spec(params[target], knob, t))}")
-    return "\n".join(lines) + "\n"
-
-
-def write_calibrated_config(
-    parameters: Mapping[str, float], path: str | Path, *, base: str = DEFAULT_CONFIG
-) -> Path:
-    """Write :func:`calibrated_config_text` to ``path`` after checking it loads."""
-    from smasim.experiments.config.load import validate
-
-    path = Path(path)
-    text = calibrated_config_text(parameters, base=base, name=path.stem)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        validate(read_raw(tmp)[0])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _adjust_spec(value: Any, knob: Knob, t: float) -> Any:
-    if isinstance(value, int | float):
-        return float(knob.apply(np.float64(value), t))
-    if "choices" in value:
-        return {**value, "choices": [float(knob.apply(np.float64(c), t)) for c in value["choices"]]}
-    out = dict(value)
-    loc, scale = float(value.get("loc", 0.0)), float(value.get("scale", 1.0))
-    if knob.kind == "shift":
-        out["loc"] = loc + t
-    else:
-        out["loc"], out["scale"] = loc * math.exp(t), scale * math.exp(t)
-    return out
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(round(float(value), 8))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+
 from smasim.experiments.record.data import Record, load_record
 from smasim.models.packages import EscalationRule
 

@@ -58,7 +58,7 @@ def crps_sample(samples: np.ndarray, observed: float) -> float:
     x = np.sort(np.asarray(samples, dtype=float).ravel())
     n = x.size
     if n == 0 or not np.all(np.isfinite(x)):
-        msg = "crps_sample needs a non-empty sample of finite values"
+        msg = "samples: crps_sample needs a non-empty sample of finite values"
         raise ValueError(msg)
     spread = np.dot(2.0 * np.arange(1, n + 1) - n - 1.0, x) / n**2
     return float(np.mean(np.abs(x - observed)) - spread)
@@ -96,7 +96,7 @@ def central_interval(samples: np.ndarray, *, level: float) -> tuple[float, float
         Same unit as ``samples``.
     """
     if not 0.0 < level < 1.0:
-        msg = f"level must be in (0, 1), got {level}"
+        msg = f"level: must be in (0, 1), got {level}"
         raise ValueError(msg)
     tail = 0.5 * (1.0 - level)
     lo, hi = np.quantile(np.asarray(samples, dtype=float), [tail, 1.0 - tail])

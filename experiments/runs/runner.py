@@ -23,17 +23,9 @@ from smasim.models.agents import amount_at_utility
 from smasim.models.bargaining import CONCEPTS, solve_zone
 from smasim.models.pressure import kr_side, nash_weight, round_discount, us_side
 from smasim.simulation.executors import ExecutorKind
-from smasim.simulation.montecarlo import (
-    Experiment,
-    RunResult,
-    batch_sizes,
-    negotiate,
-    outcome_columns,
-    run,
-    sample_batch,
-    summary_columns,
-)
-from smasim.simulation.negotiation import TraceEvent
+from smasim.simulation.montecarlo import batch_sizes, negotiate, run, sample_batch
+from smasim.simulation.outcomes import outcome_columns, summary_columns
+from smasim.simulation.records import Experiment, RunResult, TraceEvent
 
 
 def run_experiment(

@@ -32,9 +32,10 @@ from typing import Any
 
 import numpy as np
 
-from smasim.experiments.runs.folders import StoreError, require_empty
-from smasim.simulation.montecarlo import RunResult, batch_sizes
+from smasim.experiments.runs.folders import StoreError
+from smasim.simulation.montecarlo import batch_sizes
 from smasim.simulation.parts import part_name, read_part, write_part
+from smasim.simulation.records import RunResult
 
 FORMAT_VERSION = 2
 DRAWS_DIR = "draws"
@@ -147,6 +148,9 @@ class RunWriter:
             "seed_sequence": {"entropy": result.seed, "spawn_key_per_batch": "(batch_index,)"},
             "draws": result.draws,
             "batch_size": e.batch_size,
+            # the sampling design's columns, in order: what the seed's numbers were mapped to
+            "sample_columns": [s.name for s in e.specs if s.uncertain],
+            "design": e.design,
             "workers": result.workers,
             "elapsed_s": round(result.elapsed_s, 3),
             "draws_columns": list(self.columns) if self.columns else "all",

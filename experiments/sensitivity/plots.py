@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
 from smasim.models.parameters import PARAMETERS
 
 if TYPE_CHECKING:
-    from smasim.experiments.sensitivity.analysis import SensitivityResult, SweepResult
+    from smasim.experiments.sensitivity.results import SensitivityResult, SweepResult
 
 DPI = 110
 

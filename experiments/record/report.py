@@ -1,0 +1,110 @@
+"""Markdown of a backtest and of a calibration (the ``.md`` files and the CLI's tables)."""
+
+from __future__ import annotations
+
+import math
+
+from smasim.experiments.record.forecast import ForecastScore
+from smasim.experiments.record.knobs import KNOBS
+from smasim.experiments.record.results import BacktestResult, CalibrationResult
+
+
+def backtest_markdown(result: BacktestResult) -> str:
+    """The backtest as two Markdown tables (first-year amount; term and rule) and a summary."""
+    lines = [
+        f"First-year amount, {result.label} ({result.draws:,} draws per negotiation) and naive "
+        "forecast: actual, 90 % interval and median (bn KRW), PIT, inside the 50 % / 90 % "
+        "intervals, CRPS (bn KRW and % of the status quo).",
+        "",
+        "| SMA | talks opened | status quo (bn KRW) | actual (bn KRW) | model 5-95 % (bn KRW) "
+        "| model median (bn KRW) | model PIT | model in 50/90 | model CRPS (bn KRW / %) "
+        "| naive 5-95 % (bn KRW) | naive PIT | naive in 50/90 | naive CRPS (bn KRW / %) |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|",
+    ]
+    for r in result.rows:
+        a, m, n = r.actual, r.model, r.naive
+        lines.append(
+            f"| {r.case.label} | {r.information_date} | {a.status_quo_bn_krw:,.1f} "
+            f"| {a.amount_bn_krw:,.1f} ({a.first_year}, {a.change_pct:+.1f}%) "
+            f"| {_interval(m)} | {m.quantiles_bn_krw['q50']:,.1f} | {m.pit:.2f} "
+            f"| {_yn(m.in_50)}/{_yn(m.in_90)} | {m.crps_bn_krw:,.1f} / {m.crps_pct:.1f}% "
+            f"| {_interval(n)} | {n.pit:.2f} | {_yn(n.in_50)}/{_yn(n.in_90)} "
+            f"| {n.crps_bn_krw:,.1f} / {n.crps_pct:.1f}% |"
+        )
+    lines += [
+        "",
+        "Term and escalation rule: predicted probability of what happened (model: given an "
+        "agreement; rule: given an agreement of 2+ years).",
+        "",
+        "| SMA | actual term (years) | model P(term) | naive P(term) | actual rule "
+        "| model P(rule) | naive P(rule) | model P(agreement by hard stop) |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for r in result.rows:
+        a, m, n = r.actual, r.model, r.naive
+        lines.append(
+            f"| {r.case.label} | {a.duration_years} | {_p(m.p_duration)} | {_p(n.p_duration)} "
+            f"| {a.rule_kind or 'n/a (1 year)'} | {_p(m.p_rule)} | {_p(n.p_rule)} "
+            f"| {_p(m.p_agreement)} |"
+        )
+    s = result.summary()
+    k = s["negotiations"]
+    lines += [
+        "",
+        f"Mean CRPS of the first-year amount: {result.label} "
+        f"{s['model']['mean_crps_pct_of_status_quo']:.2f}% of the status quo "
+        f"({s['model']['mean_crps_bn_krw']:,.1f} bn KRW), naive "
+        f"{s['naive']['mean_crps_pct_of_status_quo']:.2f}% "
+        f"({s['naive']['mean_crps_bn_krw']:,.1f} bn KRW). Inside the 90 % interval: "
+        f"{result.label} {s['model']['inside_90']} of {k}, naive {s['naive']['inside_90']} of "
+        f"{k}; inside the 50 % interval: {s['model']['inside_50']} and "
+        f"{s['naive']['inside_50']} of {k}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def calibration_markdown(result: CalibrationResult) -> str:
+    """The fitted numbers, the leave-one-out fits and the backtest tables as Markdown."""
+    lines = [
+        f"Fitted on {len(result.fit.training)} negotiations "
+        f"({result.fit.evaluations} evaluations of {result.eval_draws:,} draws each; "
+        f"mean CRPS {result.fit.objective_start:.2f}% -> {result.fit.objective:.2f}% of the "
+        "status quo):",
+        "",
+        "| parameter | fitted | unit | what it does |",
+        "|---|---:|---|---|",
+    ]
+    for k in KNOBS:
+        lines.append(
+            f"| `{k.name}` | {result.fit.parameters[k.name]:+.3f} | {k.unit} | {k.description} |"
+        )
+    if result.loo_fits:
+        lines += [
+            "",
+            "Leave-one-out fits (each on the other negotiations):",
+            "",
+            "| left out | "
+            + " | ".join(f"`{k.name}`" for k in KNOBS)
+            + " | training CRPS (% of status quo) |",
+            "|---|" + "---:|" * len(KNOBS) + "---:|",
+        ]
+        for row, f in zip(result.loo.rows, result.loo_fits, strict=True):
+            vals = " | ".join(f"{f.parameters[k.name]:+.3f}" for k in KNOBS)
+            lines.append(f"| {row.case.label} | {vals} | {f.objective:.2f}% |")
+    parts = [result.uncalibrated, result.in_sample] + ([result.loo] if result.loo else [])
+    for part in parts:
+        lines += ["", f"### {part.label}", "", backtest_markdown(part).rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+def _interval(s: ForecastScore) -> str:
+    q = s.quantiles_bn_krw
+    return f"{q['q05']:,.1f} - {q['q95']:,.1f}"
+
+
+def _yn(b: bool) -> str:
+    return "yes" if b else "no"
+
+
+def _p(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:.2f}"

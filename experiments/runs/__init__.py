@@ -1,0 +1,1 @@
+"""Run one config and keep it: the runner API and the result store."""

@@ -1,0 +1,81 @@
+"""The one atomic result-folder writer of smasim.
+
+Every command that writes a result folder (run, compare, sensitivity, sweep, backtest,
+calibrate, plot) goes through here: the folder is filled as a hidden temporary folder beside
+the target and renamed into place at the end, so an interrupted command never leaves a folder
+that looks finished. Errors name the field (``out``); the command line maps it to ``--out``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+
+class StoreError(OSError):
+    """A result folder cannot be written or read (the message names the field)."""
+
+
+def require_empty(folder: str | Path, field: str = "out") -> Path:
+    """``folder`` as a Path, if it does not exist or is an empty folder.
+
+    Raises
+    ------
+    StoreError
+        If something other than an empty folder is there.
+    """
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise StoreError(f"{field}: {folder} already exists and is not empty; choose another")
+    return folder
+
+
+def atomic_folder(folder: str | Path, fill: Callable[[Path], None], field: str = "out") -> Path:
+    """Fill a hidden temporary folder beside ``folder``, then rename it into place.
+
+    Parameters
+    ----------
+    folder : path
+        Must not exist, or be an empty folder.
+    fill : callable
+        Writes the folder's files into the temporary folder it is given.
+    field : str
+        The name errors give the folder.
+
+    Returns
+    -------
+    Path
+        ``folder``, now complete.
+    """
+    folder = require_empty(folder, field)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent)
+        )
+    except OSError as exc:
+        raise StoreError(f"{field}: cannot create {folder}: {exc.strerror}") from None
+    try:
+        fill(tmp)
+        if folder.exists():
+            folder.rmdir()
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return folder
+
+
+def write_folder(
+    folder: str | Path, files: Mapping[str, Callable[[Path], object]], field: str = "out"
+) -> Path:
+    """Write ``files`` (name -> function writing that file at its path) atomically."""
+
+    def fill(tmp: Path) -> None:
+        for name, write in files.items():
+            write(tmp / name)
+
+    return atomic_folder(folder, fill, field)

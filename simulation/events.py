@@ -1,0 +1,119 @@
+"""Political events: each kind is one SimPy process acting on a whole batch of draws.
+
+A :class:`~simulation.records.CalendarEvent` names its kind and day. :data:`EVENTS` maps each
+kind to its process (a generator that sleeps until the event's day, then changes what the
+sides want through the negotiation's small interface) and to the line a trace tells of it.
+Every event ends the rounds' screening segment: after it, each active draw's next round with a
+zone is found again (:meth:`simulation.negotiation.BatchNegotiation.reschedule`).
+
+Adding an event kind means one generator and one trace line here, plus the parameters it
+reads in :mod:`models.parameters` (with defaults, so no config has to change); a config puts
+it on the calendar with ``[[calendar.events]]``.
+
+The negotiation is passed in as ``ng`` and used through ``env``, ``v`` (sampled parameters by
+name, each shape (n_draws,)), ``noise``, ``pressure``, ``high_pressure``, ``us``,
+``new_administration`` and ``reschedule``; this module does not import it, so the two never
+form an import circle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from smasim.simulation.records import CalendarEvent
+
+Labeller = Callable[[int], str]
+
+
+def election(ng: Any, event: CalendarEvent) -> Generator:
+    """The U.S. presidential election: a high-pressure administration with ``p_high_pressure``.
+
+    The winner's pressure index replaces ``us_pressure``; a new high-pressure administration
+    restarts the U.S. concession clock, and any veto floor of the old one lapses.
+    """
+    yield ng.env.timeout(event.day - ng.env.now)
+    high = ng.noise.election < ng.v["p_high_pressure"]
+    ng.high_pressure[:] = high
+    pressure = np.where(high, ng.v["us_pressure_if_high"], ng.v["us_pressure_if_low"])
+    clock_start = np.where(high, ng.env.now, ng.us.clock_start_day)
+    ng.new_administration(pressure, clock_start)
+    for i in ng.traced_draws():
+        ng.log(
+            -1,
+            "election",
+            draw=i,
+            high_pressure=bool(high[i]),
+            pressure=float(ng.pressure[i]),
+        )
+    ng.reschedule()
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """One kind of political event.
+
+    Attributes
+    ----------
+    process : callable
+        ``process(ng, event)``, a SimPy generator.
+    """
+
+    process: Callable[[Any, CalendarEvent], Generator]
+
+
+EVENTS: dict[str, EventKind] = {
+    "election": EventKind(election),
+}
+
+
+def _round(d: dict, label: Labeller) -> str:
+    return (
+        f"U.S. asks {d['us_offer']:,.1f} ({label(d['us_package'])}), Korea offers "
+        f"{d['kr_offer']:,.1f} ({label(d['kr_package'])}) bn KRW; targets U.S. "
+        f"{d['us_target']:.2f} / KR {d['kr_target']:.2f}; "
+        f"{'Korea accepts' if d['kr_accepts'] else 'rejected'}"
+        f"{', U.S. accepts' if d['us_accepts'] else ''}"
+    )
+
+
+def _agreement(d: dict, label: Labeller) -> str:
+    return (
+        f"[bold]working-level agreement[/bold]: {d['base']:,.1f} bn KRW, "
+        f"{label(d['package'])} (u U.S. {d['u_us']:.3f}, u KR {d['u_kr']:.3f})"
+    )
+
+
+def _veto(d: dict, label: Labeller) -> str:
+    return (
+        f"[bold]U.S. president vetoes[/bold] (floor level {d['floor_level']:,.1f} bn KRW/yr); "
+        "talks go on"
+    )
+
+
+def _ratification(d: dict, label: Labeller) -> str:
+    verdict = "ratifies" if d["approved"] else "[bold]refuses[/bold]"
+    return (
+        f"National Assembly {verdict} ({d['increase_pct']:+.1f}% first year, "
+        f"P(refusal) {d['p_reject']:.0%})"
+    )
+
+
+def _election(d: dict, label: Labeller) -> str:
+    kind = "high-pressure" if d["high_pressure"] else "low-pressure"
+    return f"U.S. election: {kind} administration (pressure {d['pressure']:.2f})"
+
+
+# How a trace tells each kind of line (rich markup): ``text(detail, package_label)``.
+# Lines of a round carry the round's number in front.
+TRACE_LINES: dict[str, Callable[[dict, Labeller], str]] = {
+    "round": _round,
+    "agreement": _agreement,
+    "veto": _veto,
+    "ratification": _ratification,
+    "expiry": lambda d, label: "the old SMA expires",
+    "election": _election,
+}

@@ -36,17 +36,21 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-from scipy.optimize.elementwise import find_root
 
 from smasim.models.agents import Side
-from smasim.models.frontier import Frontier
+from smasim.models.frontier import (
+    Frontier,
+    ks_point,
+    nash_point,
+    positive_or_one,
+    rubinstein_finite_point,
+    rubinstein_point,
+)
 
-_XRTOL, _XATOL = 1e-13, 1e-12
 # Gains below this count as zero when packages are ranked by their Nash product: a side
 # left at its disagreement value does not make every package tie at -inf, and rounding
 # (1e-17 against 0) cannot decide the package.
 GAIN_FLOOR = 1e-12
-_TOLERANCES = {"xrtol": _XRTOL, "xatol": _XATOL}
 
 
 @dataclass(frozen=True)
@@ -70,191 +74,6 @@ class Agreement:
     u_us: np.ndarray
     u_kr: np.ndarray
     converged: np.ndarray
-
-
-def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Generalized Nash solution per pair.
-
-    The first-order condition ``g(b) = alpha s_US g_KR + (1 - alpha) s_KR g_US`` (``s`` the
-    slopes, ``g`` the gains) falls from positive to negative across the zone when the optimum
-    is interior. Its root is found by Newton's method kept inside a shrinking bracket
-    (bisection when a Newton step would leave it): the derivative is analytic for the
-    exponential utility family (``m'' = -kappa m'``), so a root takes ~5 steps rather than the
-    ~12 of a derivative-free bracketing method.
-
-    Parameters
-    ----------
-    frontier : Frontier
-        m pairs.
-    alpha : ndarray, shape (m,)
-        U.S. bargaining weight in (0, 1).
-
-    Returns
-    -------
-    base : ndarray, shape (m,)
-        bn KRW.
-    converged : ndarray of bool, shape (m,)
-    """
-    us, kr = frontier.us, frontier.kr
-
-    def foc(b, j):
-        g_us, s_us = us.gain_and_slope(b, j)
-        g_kr, s_kr = kr.gain_and_slope(b, j)
-        return alpha[j] * s_us * g_kr + (1.0 - alpha[j]) * s_kr * g_us
-
-    def foc_and_derivative(b, j):
-        g_us, s_us = us.gain_and_slope(b, j)
-        g_kr, s_kr = kr.gain_and_slope(b, j)
-        # second derivative of w m(b scale + offset): -kappa scale times the slope
-        c_us = -us.curvature[j] * us.scale[j] * s_us
-        c_kr = -kr.curvature[j] * kr.scale[j] * s_kr
-        a = alpha[j]
-        value = a * s_us * g_kr + (1.0 - a) * s_kr * g_us
-        slope = a * (c_us * g_kr + s_us * s_kr) + (1.0 - a) * (c_kr * g_us + s_kr * s_us)
-        return value, slope
-
-    lo, hi = frontier.lo, frontier.hi
-    idx = np.arange(lo.size)
-    f_lo, f_hi = foc(lo, idx), foc(hi, idx)
-    base = np.where(f_lo <= 0.0, lo, hi)
-    converged = np.ones(lo.size, dtype=bool)
-    inner = np.flatnonzero((f_lo > 0.0) & (f_hi < 0.0) & (hi > lo))
-    if inner.size:
-        base[inner], converged[inner] = _bracketed_newton(
-            foc_and_derivative, lo[inner].copy(), hi[inner].copy(), inner
-        )
-    return base, converged
-
-
-def _bracketed_newton(f, left, right, idx, *, max_iter: int = 100):
-    """Root of decreasing ``f`` on brackets ``f(left) > 0 > f(right)``, elementwise.
-
-    ``f(x, j)`` returns the value and derivative for elements ``j``. Converged elements leave
-    the active set; elements still open after ``max_iter`` steps are flagged.
-    """
-    x = 0.5 * (left + right)
-    out = x.copy()
-    ok = np.zeros(x.size, dtype=bool)
-    active = np.arange(x.size)
-    for _ in range(max_iter):
-        if active.size == 0:
-            break
-        value, slope = f(x, idx[active])
-        positive = value > 0.0
-        left = np.where(positive, x, left)
-        right = np.where(positive, right, x)
-        # a vanishing slope makes the step inf or overflow: it then falls outside the bracket
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            newton = x - value / slope
-        # inclusive: a root at a bracket end (within rounding) is reached, not bisected to
-        inside = (slope < 0.0) & (newton >= left) & (newton <= right)
-        step = np.where(inside, newton, 0.5 * (left + right))
-        tol = _XATOL + _XRTOL * np.abs(step)
-        done = (np.abs(step - x) <= tol) | (value == 0.0) | (right - left <= tol)
-        x = np.where(value == 0.0, x, step)
-        out[active[done]], ok[active[done]] = x[done], True
-        keep = ~done
-        active, x, left, right = active[keep], x[keep], left[keep], right[keep]
-    out[active] = x
-    return out, ok
-
-
-def ks_point(
-    frontier: Frontier, max_gain_us: np.ndarray, max_gain_kr: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Kalai-Smorodinsky point per pair: equal shares of the largest gains.
-
-    Parameters
-    ----------
-    frontier : Frontier
-    max_gain_us, max_gain_kr : ndarray, shape (m,)
-        Each side's largest gain over all packages of the pair's draw.
-
-    Returns
-    -------
-    base, converged : ndarray, shape (m,)
-    """
-
-    def balance(b, j):
-        g_us, g_kr = frontier.gains(b, j)
-        return g_us / max_gain_us[j] - g_kr / max_gain_kr[j]
-
-    idx = np.arange(frontier.lo.size)
-    return _root_or_end(balance, frontier.lo, frontier.hi, idx, decreasing=False)
-
-
-def rubinstein_point(
-    frontier: Frontier, delta_us: np.ndarray, delta_kr: np.ndarray, us_first: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Infinite-horizon alternating-offers equilibrium: the first mover's proposal.
-
-    Parameters
-    ----------
-    frontier : Frontier
-    delta_us, delta_kr : ndarray, shape (m,)
-        Per-round discount factors in (0, 1).
-    us_first : ndarray of bool, shape (m,)
-        True where the U.S. proposes first.
-
-    Returns
-    -------
-    base, converged : ndarray, shape (m,)
-    """
-    idx = np.arange(frontier.lo.size)
-
-    def us_proposal_gap(x, j):
-        # Korea is indifferent between x now and its own proposal y next round
-        g_us_x, g_kr_x = frontier.gains(x, j)
-        y = frontier.amount_for_us_gain(delta_us[j] * g_us_x, j)
-        return g_kr_x - delta_kr[j] * frontier.gains(y, j)[1]
-
-    def kr_proposal_gap(y, j):
-        g_us_y, g_kr_y = frontier.gains(y, j)
-        x = frontier.amount_for_kr_gain(delta_kr[j] * g_kr_y, j)
-        return g_us_y - delta_us[j] * frontier.gains(x, j)[0]
-
-    base = np.empty_like(frontier.lo)
-    converged = np.ones(frontier.lo.size, dtype=bool)
-    for mask, gap, decreasing in (
-        (us_first, us_proposal_gap, True),
-        (~us_first, kr_proposal_gap, False),
-    ):
-        j = idx[mask]
-        if j.size:
-            base[j], converged[j] = _root_or_end(gap, frontier.lo[j], frontier.hi[j], j, decreasing)
-    return base, converged
-
-
-def rubinstein_finite_point(
-    frontier: Frontier,
-    delta_us: np.ndarray,
-    delta_kr: np.ndarray,
-    us_first: np.ndarray,
-    n_rounds: int,
-) -> np.ndarray:
-    """Alternating offers with a deadline after ``n_rounds`` rounds, by backward induction.
-
-    In the last round the proposer takes its best point of the zone; in each earlier round the
-    proposer offers the responder the discounted value of the next round.
-
-    Returns
-    -------
-    ndarray, shape (m,)
-        First-year amount of the first proposal, bn KRW.
-    """
-    if n_rounds < 1:
-        msg = "n_rounds must be at least 1"
-        raise ValueError(msg)
-    # proposer of round r (0-based) is the first mover for even r
-    last_us = us_first if (n_rounds - 1) % 2 == 0 else ~us_first
-    b = np.where(last_us, frontier.hi, frontier.lo)
-    for r in range(n_rounds - 2, -1, -1):
-        proposer_us = us_first if r % 2 == 0 else ~us_first
-        g_us, g_kr = frontier.gains(b)
-        offer_from_us = frontier.amount_for_kr_gain(delta_kr * g_kr)
-        offer_from_kr = frontier.amount_for_us_gain(delta_us * g_us)
-        b = np.where(proposer_us, offer_from_us, offer_from_kr)
-    return b
 
 
 def solve_zone(
@@ -351,7 +170,7 @@ class Terms:
         np.maximum.at(max_us, self.draw, g_us_hi)
         np.maximum.at(max_kr, self.draw, g_kr_lo)
         # a zero largest gain means that side is indifferent over the zone: no scaling needed
-        return _positive(max_us[self.draw]), _positive(max_kr[self.draw])
+        return positive_or_one(max_us[self.draw]), positive_or_one(max_kr[self.draw])
 
 
 def _nash_product(g_us: np.ndarray, g_kr: np.ndarray, t: Terms) -> np.ndarray:
@@ -475,27 +294,3 @@ def _select(n, draw, k, b, score, u_us, u_kr, ok) -> Agreement:
     out.base[rows], out.package[rows] = b[sel], k[sel]
     out.u_us[rows], out.u_kr[rows], out.converged[rows] = u_us[sel], u_kr[sel], ok[sel]
     return out
-
-
-def _root_or_end(f, lo, hi, idx, decreasing: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Root of a function with one sign change on ``[lo, hi]``, or the end it points to.
-
-    ``decreasing`` says the sign goes from + to - as ``b`` rises; where it does not change
-    sign, the optimum (or balance) is at the end the sign points to.
-    """
-    sign = 1.0 if decreasing else -1.0
-    f_lo = sign * f(lo, idx)
-    f_hi = sign * f(hi, idx)
-    b = np.where(f_lo <= 0.0, lo, hi)
-    ok = np.ones(lo.size, dtype=bool)
-    inner = (f_lo > 0.0) & (f_hi < 0.0) & (hi > lo)
-    if inner.any():
-        j = idx[inner]
-        res = find_root(f, (lo[inner], hi[inner]), args=(j,), tolerances=_TOLERANCES)
-        b[inner] = res.x
-        ok[inner] = res.success
-    return b, ok
-
-
-def _positive(x: np.ndarray) -> np.ndarray:
-    return np.where(x > 0.0, x, 1.0)

@@ -75,11 +75,11 @@ def map_batches(
             yield from _process_pool(fn, jobs, batch_of, workers, shared)
     elif executor == "dask":
         if not scheduler:
-            msg = "--scheduler: the Dask executor needs a scheduler address (tcp://host:port)"
+            msg = "scheduler: the Dask executor needs a scheduler address (tcp://host:port)"
             raise ValueError(msg)
         yield from _dask(fn, jobs, batch_of, scheduler, shared)
     else:
-        msg = f"--executor: unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}"
+        msg = f"executor: unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}"
         raise ValueError(msg)
 
 
@@ -151,7 +151,7 @@ def _dask(fn, jobs, batch_of, scheduler, shared):
     try:
         from distributed import Client
     except ImportError:
-        msg = "--executor dask needs the dask extra: pip install 'smasim[dask]'"
+        msg = "executor: dask needs the dask extra: pip install 'smasim[dask]'"
         raise ValueError(msg) from None
     with Client(scheduler) as client:
         window = 2 * max(sum(client.nthreads().values()), 1)

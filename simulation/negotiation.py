@@ -28,10 +28,8 @@ import simpy
 from smasim.models.acceptance import AcceptanceTable
 from smasim.models.agents import (
     Side,
-    amount_at_utility,
     disagreement_value,
     target_utility,
-    utility,
 )
 from smasim.models.bargaining import CONCEPTS, Agreement, solve_zone
 from smasim.models.pressure import (
@@ -57,6 +55,7 @@ from smasim.simulation.records import (
 )
 from smasim.simulation.sampling import Noise
 from smasim.simulation.screen import first_rounds
+from smasim.simulation.tracing import log_deals, trace_offers
 
 VETO_TOLERANCE = 1e-12  # relative
 
@@ -221,7 +220,7 @@ class BatchNegotiation:
     def _round(self, r: int) -> None:
         day = float(self.calendar.round_days[r])
         if self.tracing:
-            self._trace_offers(r, day)
+            trace_offers(self, r, day)
         draws = np.flatnonzero((self.status == ACTIVE) & (self.next_round == r))
         self.next_round[draws] = self.n_rounds
         if draws.size == 0:
@@ -229,7 +228,7 @@ class BatchNegotiation:
         if self.tracing:
             deal = self._deals(draws, np.full(draws.size, r))
             vetoed = self._review(draws, deal)
-            self._log_deals(r, draws, deal, vetoed)
+            log_deals(self, r, draws, deal, vetoed)
             bad = draws[vetoed]
             if bad.size:
                 self._veto(bad)
@@ -312,20 +311,6 @@ class BatchNegotiation:
             self._screen(bad, rounds[vetoed] + 1)
             todo = bad[self.next_round[bad] < self.n_rounds]
 
-    def _log_deals(self, r: int, draws: np.ndarray, deal: Agreement, vetoed: np.ndarray):
-        for j, i in enumerate(draws):
-            self._log(
-                r,
-                "agreement",
-                draw=int(i),
-                base=float(deal.base[j]),
-                package=int(deal.package[j]),
-                u_us=float(deal.u_us[j]),
-                u_kr=float(deal.u_kr[j]),
-            )
-            if vetoed[j]:
-                self._log(r, "veto", draw=int(i), floor_level=float(self.veto_level[i]))
-
     # --- helpers ---------------------------------------------------------------------------
     def _set_sides(self, us: Side, kr: Side) -> None:
         """Install new preferences and their acceptance tables (at the start and on events)."""
@@ -389,36 +374,6 @@ class BatchNegotiation:
         o.agree_day[draws], o.agree_round[draws] = np.nan, -1
         o.base[draws], o.package[draws] = np.nan, -1
         o.u_us[draws], o.u_kr[draws] = np.nan, np.nan
-
-    def _trace_offers(self, r: int, day: float) -> None:
-        """Each active draw's offers this round and the other side's answers."""
-        draws = np.flatnonzero(self.status == ACTIVE)
-        if draws.size == 0:
-            return
-        us, kr = self.us.take(draws), self.kr.take(draws)
-        days = np.full(draws.size, day)
-        exp = self.calendar.expiry_day
-        t_us, t_kr = target_utility(us, days, exp), target_utility(kr, days, exp)
-        k_us = np.argmax(us.discrete_value, axis=1)
-        k_kr = np.argmax(kr.discrete_value, axis=1)
-        b_us = amount_at_utility(us, t_us, k_us)
-        b_kr = amount_at_utility(kr, t_kr, k_kr)
-        kr_accepts = utility(kr, b_us, k_us) >= t_kr
-        us_accepts = utility(us, b_kr, k_kr) >= t_us
-        for j, i in enumerate(draws):
-            self._log(
-                r,
-                "round",
-                draw=int(i),
-                us_offer=float(b_us[j]),
-                us_package=int(k_us[j]),
-                kr_offer=float(b_kr[j]),
-                kr_package=int(k_kr[j]),
-                kr_accepts=bool(kr_accepts[j]),
-                us_accepts=bool(us_accepts[j]),
-                us_target=float(t_us[j]),
-                kr_target=float(t_kr[j]),
-            )
 
     def _log(self, r: int, kind: str, **detail) -> None:
         if self.tracing:

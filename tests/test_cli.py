@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 
 from smasim import cli
-from smasim.experiments.config.load import DEFAULT_CONFIG, bundled_configs
+from smasim.experiments.config.load import bundled_configs
+from smasim.experiments.config.schema import DEFAULT_CONFIG, MAX_DRAWS
 from smasim.experiments.runs.store import read_draws
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -237,6 +238,94 @@ def test_an_impossible_out_path_is_refused_in_one_line(tmp_path, capsys, kind):
     code, _, err = run_main(["run", "--draws", "200", "--out", out], capsys)
     assert_one_line_error(code, _, err, "--out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+# library errors name the field they refuse (out:, n:, axes[1]:); the command line names the
+# flag that sets it. (argv, the flag that must lead the error line)
+FLAG_ERRORS = [
+    pytest.param(["sensitivity", "--n", "3"], "--n", id="sensitivity-n"),
+    pytest.param(["sweep", "--param", "nope"], "--param", id="sweep-axes0"),
+    pytest.param(
+        ["sweep", "--param", "us_pressure", "--param2", "nope"], "--param2", id="sweep-axes1"
+    ),
+    pytest.param(
+        ["sweep", "--param", "us_pressure", "--draws-per-point", "1"],
+        "--draws-per-point",
+        id="sweep-draws-per-point",
+    ),
+    pytest.param(
+        ["compare", DEFAULT_CONFIG, "sma12_high_pressure", "--threshold", "inf"],
+        "--threshold",
+        id="compare-thresholds",
+    ),
+    pytest.param(
+        ["compare", DEFAULT_CONFIG, "sma12_high_pressure", "--seed", "-1"],
+        "--seed",
+        id="compare-seed",
+    ),
+    pytest.param(["calibrate", "--max-evals", "0"], "--max-evals", id="calibrate-max-evals"),
+    pytest.param(["trace", "--draw", "200", "--draws", "200"], "--draw", id="trace-draw"),
+    pytest.param(["run", "--resume", "--draws", "200"], "--resume", id="run-resume"),
+]
+
+
+@pytest.mark.parametrize(("argv", "flag"), FLAG_ERRORS)
+def test_a_library_error_names_the_flag(tmp_path, capsys, argv, flag):
+    """Protects: a library error that starts with a field (`n: ...`) reaches the user as the
+    flag that sets it (`--n: ...`), in one line, with nothing written."""
+    extra = ["--out", tmp_path / "out"] if argv[0] in ("sensitivity", "sweep", "run") else []
+    code, out, err = run_main([*argv, *extra], capsys)
+    assert_one_line_error(code, out, err)
+    assert err.startswith(f"error: {flag}: "), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_into_a_non_empty_out_names_the_flag(tmp_path, capsys):
+    """Protects: the library's `out: ... already exists` reaches the user as `--out:`."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier", encoding="utf-8")
+    argv = ["compare", DEFAULT_CONFIG, "sma12_high_pressure", "--draws", "200", "--out", out]
+    code, stdout, err = run_main(argv, capsys)
+    assert_one_line_error(code, stdout, err)
+    assert err.startswith(f"error: --out: {out} already exists and is not empty"), err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+
+
+def test_a_run_into_a_non_empty_out_names_the_flag(tmp_path, capsys):
+    """Protects: `run` names --out when its folder is taken (the message the store gives)."""
+    out = tmp_path / "out"
+    assert run_main(["run", "--draws", "200", "--out", out], capsys)[0] == 0
+    code, stdout, err = run_main(["run", "--draws", "200", "--out", out], capsys)
+    assert_one_line_error(code, stdout, err)
+    assert err.startswith(f"error: --out: {out} already exists"), err
+
+
+def test_config_errors_and_positional_values_are_not_taken_for_flags(tmp_path, capsys, monkeypatch):
+    """Protects: only a library field becomes a flag. A config's unknown table `[out]` and a
+    result folder the user named `out` keep their names, though `run` and `plot` have --out."""
+    config = tmp_path / "c.toml"
+    config.write_text(child(tables="[out]\nx = 1\n"), encoding="utf-8")
+    code, stdout, err = run_main(["run", config, "--out", tmp_path / "o"], capsys)
+    assert_one_line_error(code, stdout, err)
+    assert err.startswith("error: out: unknown table"), err
+    monkeypatch.chdir(tmp_path)
+    Path("out").mkdir()
+    code, stdout, err = run_main(["plot", "out"], capsys)
+    assert_one_line_error(code, stdout, err)
+    assert err.startswith("error: out: not a complete result folder"), err
+
+
+@pytest.mark.parametrize("command", ["compare", "backtest"])
+def test_too_many_draws_is_refused_in_one_line(tmp_path, capsys, command):
+    """Protects: compare and backtest bound --draws as run does (their columns live in memory),
+    with one line and exit 2 before anything runs."""
+    sources = [DEFAULT_CONFIG, "sma12_high_pressure"] if command == "compare" else []
+    argv = [command, *sources, "--draws", MAX_DRAWS + 1, "--out", tmp_path / "out"]
+    code, stdout, err = run_main(argv, capsys)
+    assert_one_line_error(code, stdout, err)
+    assert err.startswith(f"error: --draws: at most {MAX_DRAWS:,}"), err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", sorted(bundled_configs()))

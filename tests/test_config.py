@@ -12,13 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from smasim.experiments.config.load import (
-    DEFAULT_CONFIG,
-    ConfigError,
-    build_experiment,
-    bundled_configs,
-    load_config,
-)
+from smasim.experiments.config.load import build_experiment, bundled_configs, load_config
+from smasim.experiments.config.schema import DEFAULT_CONFIG, ConfigError
 from smasim.models.parameters import PARAMETERS
 from smasim.simulation.sampling import ParameterSpec
 

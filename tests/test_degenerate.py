@@ -42,7 +42,8 @@ import numpy as np
 import pytest
 
 from smasim import cli
-from smasim.experiments.config.load import ConfigError, build_experiment, read_raw, validate
+from smasim.experiments.config.load import build_experiment, read_raw, validate
+from smasim.experiments.config.schema import ConfigError
 from smasim.experiments.runs.runner import run_experiment
 from smasim.experiments.runs.store import read_draws
 from smasim.models.pressure import MIN_GAP, kr_side, us_side

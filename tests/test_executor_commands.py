@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from smasim import cli
+from smasim.commands import run as run_commands
 from smasim.experiments.sensitivity import analysis as sa
 from smasim.simulation.executors import BatchFailed
 
@@ -151,3 +152,18 @@ def test_failed_chunk_does_not_suggest_resume(tmp_path, capsys, monkeypatch):
     code, out, err = run_cli(capsys, "sweep", "--param", "us_pressure", "--out", tmp_path / "o")
     assert code == 1 and out == ""
     assert err.strip() == "error: batch 3 failed: a worker process died"
+
+
+def test_failed_batch_of_a_run_suggests_resume(tmp_path, capsys, monkeypatch):
+    """`run` keeps its finished batches: its failure says how to continue, with exit code 1."""
+
+    def fail(*args, **kwargs):
+        raise BatchFailed(2, "a worker process died")
+
+    monkeypatch.setattr(run_commands, "run_experiment", fail)
+    code, out, err = run_cli(capsys, "run", "--draws", "200", "--out", tmp_path / "o")
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "error: batch 2 failed: a worker process died; "
+        "the finished batches are kept: rerun with --resume"
+    )

@@ -36,7 +36,8 @@ from smasim.experiments.comparison.plots import plot_scenarios, require_matplotl
 from smasim.experiments.comparison.report import write_report
 from smasim.experiments.comparison.results import Comparison
 from smasim.experiments.comparison.scenario import Scenario, load_scenario, scenario_from_result
-from smasim.experiments.config.load import Config, bundled_configs, load_config
+from smasim.experiments.config.load import bundled_configs, load_config
+from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import atomic_folder, require_empty
 from smasim.experiments.runs.runner import run_experiment
 from smasim.simulation.executors import ExecutorKind
@@ -211,7 +212,7 @@ def _run_config(
     folder: Path | None,
 ) -> Scenario:
     result, _ = run_experiment(
-        source,
+        cfg,
         draws=draws,
         seed=seed,
         workers=workers,

@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from smasim.experiments.config.load import Config, resolved_dict
+from smasim.experiments.config.load import resolved_dict
+from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import StoreError
 from smasim.experiments.runs.store import read_draws, read_json
 from smasim.models.parameters import PARAMETERS

@@ -40,7 +40,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from smasim.experiments.config.load import DEFAULT_CONFIG, read_raw, validate
+from smasim.experiments.config.load import read_raw, validate
+from smasim.experiments.config.schema import DEFAULT_CONFIG
 from smasim.experiments.record.forecast import Adjust
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from smasim.experiments.config.load import Config, build_experiment, load_config, resolved_dict
+from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
+from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.store import RunWriter
 from smasim.models.agents import amount_at_utility
 from smasim.models.bargaining import CONCEPTS, solve_zone
@@ -29,7 +30,7 @@ from smasim.simulation.records import Experiment, RunResult, TraceEvent
 
 
 def run_experiment(
-    source: str | Path | None = None,
+    source: str | Path | Config | None = None,
     *,
     draws: int | None = None,
     seed: int | None = None,
@@ -46,8 +47,9 @@ def run_experiment(
 
     Parameters
     ----------
-    source : path or str, optional
-        Config file or bundled config name; the default config when omitted.
+    source : path, str or Config, optional
+        Config file, bundled config name or an already validated :class:`Config`; the
+        default config when omitted.
     draws, seed : int, optional
         Override the config's ``experiment.draws`` / ``experiment.seed``.
     workers : int
@@ -72,16 +74,16 @@ def run_experiment(
     result : RunResult
     config : Config
     """
-    cfg = load_config(source)
+    cfg = source if isinstance(source, Config) else load_config(source)
     experiment = build_experiment(cfg)
     n = cfg.experiment.draws if draws is None else draws
     s = cfg.experiment.seed if seed is None else seed
     if n < 1:
-        raise ValueError(f"--draws: must be a positive integer, got {n}")
+        raise ValueError(f"draws: must be a positive integer, got {n}")
     options = {"workers": workers, "executor": executor, "scheduler": scheduler}
     if out is None:
         if resume:
-            raise ValueError("--resume: name the interrupted run's folder with --out")
+            raise ValueError("resume: needs out, the interrupted run's folder")
         result = run(experiment, draws=n, seed=s, progress=progress, **options)
         return result, cfg
     resolved = resolved_dict(cfg)
@@ -214,7 +216,10 @@ def trace_draw(
     values, noise = sample_batch(experiment, s, batch, size)
     one = {k: v[row : row + 1] for k, v in values.items()}
     noise1 = noise.take(slice(row, row + 1))
-    outcome = negotiate(experiment, one, noise1, trace=True)
+    # the trace also scores each side's offer on the other side's utility, which overflows
+    # to -inf for offers far outside that side's range; -inf reads correctly as "rejected"
+    with np.errstate(over="ignore"):
+        outcome = negotiate(experiment, one, noise1, trace=True)
     cols = outcome_columns(experiment, one, noise1, outcome)
     cols["draw"] = np.array([draw])
     return DrawTrace(experiment, draw, outcome.trace, {k: v[0] for k, v in cols.items()})

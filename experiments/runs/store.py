@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from smasim.experiments.runs.folders import StoreError
+from smasim.experiments.runs.folders import StoreError, require_empty
 from smasim.simulation.montecarlo import batch_sizes
 from smasim.simulation.parts import part_name, read_part, write_part
 from smasim.simulation.records import RunResult
@@ -57,6 +57,11 @@ def partial_folder(folder: str | Path) -> Path:
     """The hidden folder a run into ``folder`` writes while it is going."""
     folder = Path(folder)
     return folder.parent / f".{folder.name}.partial"
+
+
+def finished_parts(folder: str | Path) -> int:
+    """How many batches an interrupted run into ``folder`` finished and kept."""
+    return len(list((partial_folder(folder) / DRAWS_DIR).glob("part-*.parquet")))
 
 
 class RunWriter:
@@ -95,15 +100,14 @@ class RunWriter:
             "batch_size": batch_size,
             "columns": list(draws_columns) if draws_columns else "all",
         }
-        if self.folder.exists() and (not self.folder.is_dir() or any(self.folder.iterdir())):
-            raise StoreError(f"--out: {self.folder} already exists and is not empty")
+        require_empty(self.folder)
         if resume:
             if not (self.partial / IDENTITY_FILE).is_file():
-                raise StoreError(f"--resume: no interrupted run to resume at {self.folder}")
+                raise StoreError(f"resume: no interrupted run to resume at {self.folder}")
             if read_json(self.partial / IDENTITY_FILE) != json.loads(_dumps(identity)):
                 raise StoreError(
-                    f"--resume: the interrupted run at {self.folder} was started with another "
-                    "config, seed, draw count or batch size; rerun without --resume"
+                    f"resume: the interrupted run at {self.folder} was started with another "
+                    "config, seed, draw count or batch size; start it afresh, not resumed"
                 )
         else:
             # a leftover partial folder is an interrupted run nobody resumed: start afresh
@@ -112,7 +116,7 @@ class RunWriter:
                 (self.partial / DRAWS_DIR).mkdir(parents=True)
                 _write_json(self.partial / IDENTITY_FILE, identity)
             except OSError as exc:
-                raise StoreError(f"--out: cannot create {self.folder}: {exc.strerror}") from None
+                raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
 
     def finished_batches(self) -> dict[int, dict[str, np.ndarray]]:
         """The batches already written (when resuming), by batch index."""

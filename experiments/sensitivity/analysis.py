@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
+from smasim.experiments.config.schema import Config
 from smasim.experiments.sensitivity.design import check_power_of_two
 from smasim.experiments.sensitivity.inputs import (
     SweepAxis,
@@ -83,7 +84,7 @@ __all__ = ["parse_groups", "sensitivity", "sweep"]
 
 
 def sensitivity(
-    source: str | Path | None = None,
+    source: str | Path | Config | None = None,
     *,
     params: Sequence[str] | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
@@ -101,8 +102,9 @@ def sensitivity(
 
     Parameters
     ----------
-    source : path or str, optional
-        Config file or bundled name; the default config when omitted.
+    source : path, str or Config, optional
+        Config file, bundled name or validated :class:`Config`; the default config when
+        omitted.
     params, groups
         The factors (:func:`experiments.sensitivity.inputs.resolve_factors`); default every
         uncertain political parameter.
@@ -131,7 +133,7 @@ def sensitivity(
     SensitivityResult
     """
     start = time.perf_counter()
-    cfg = load_config(source)
+    cfg = source if isinstance(source, Config) else load_config(source)
     experiment = build_experiment(cfg)
     m = resolve_metric(experiment, metric)
     factors = resolve_factors(experiment, params=params, groups=groups)
@@ -178,7 +180,7 @@ def sensitivity(
 
 
 def sweep(
-    source: str | Path | None = None,
+    source: str | Path | Config | None = None,
     *,
     axes: Sequence[str | SweepAxis],
     metric: str = "p_lapse",
@@ -199,7 +201,7 @@ def sweep(
 
     Parameters
     ----------
-    source : path or str, optional
+    source : path, str or Config, optional
     axes : sequence of str or SweepAxis
         One or two; strings as :func:`experiments.sensitivity.inputs.parse_axis` reads them
         (``"us_pressure=0:1:11"``); errors name them ``axes[0]`` and ``axes[1]``.
@@ -219,7 +221,7 @@ def sweep(
     SweepResult
     """
     start = time.perf_counter()
-    cfg = load_config(source)
+    cfg = source if isinstance(source, Config) else load_config(source)
     experiment = build_experiment(cfg)
     m = resolve_metric(experiment, metric)
     if not 1 <= len(axes) <= 2:

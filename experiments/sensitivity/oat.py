@@ -72,6 +72,11 @@ class OATResult:
     draws: int
     quantiles: tuple[float, float] = (0.05, 0.95)
 
+    @property
+    def evaluations(self) -> int:
+        """Model runs: ``draws`` at the central point and at both quantiles of every row."""
+        return self.draws * (2 * len(self.rows) + 1)
+
 
 def one_at_a_time(
     experiment: Experiment,

@@ -1,0 +1,98 @@
+"""What the commands share: option types, input checks, consoles and progress displays.
+
+Checks here are those only the command line can make (a flag's range before a config is
+read, an executor before a result folder is started); everything else is left to the library,
+whose errors name the field (``out: ...``) and are mapped to flags by :func:`smasim.cli.main`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from smasim.experiments.config.schema import DEFAULT_CONFIG, MAX_DRAWS
+
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+ConfigArg = Annotated[
+    str | None,
+    typer.Argument(help=f"Config TOML path or bundled name (default: {DEFAULT_CONFIG})."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+ExecutorOpt = Annotated[str, typer.Option(help="Where batches run: local or dask.")]
+SchedulerOpt = Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://host:port).")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes; results do not depend on it.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Root seed (default: config's).")]
+EachSeedOpt = Annotated[
+    int | None, typer.Option(help="One seed for every config (default: each config's).")
+]
+
+
+class BadInput(Exception):
+    """A one-line input error (exit code 2); the message starts with the flag."""
+
+
+def check_positive(flag: str, value: int | None) -> None:
+    """Refuse a count below 1 (None is the default and passes)."""
+    if value is not None and value < 1:
+        raise BadInput(f"{flag}: must be a positive integer, got {value}")
+
+
+def check_draws(value: int | None) -> None:
+    """Refuse a ``--draws`` below 1 or above :data:`MAX_DRAWS`."""
+    check_positive("--draws", value)
+    if value is not None and value > MAX_DRAWS:
+        raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
+
+
+def check_seed(seed: int | None) -> None:
+    """Refuse a negative ``--seed``."""
+    if seed is not None and seed < 0:
+        raise BadInput(f"--seed: must be a non-negative integer, got {seed}")
+
+
+def check_executor(executor: str, scheduler: str | None) -> None:
+    """Refuse an unknown executor, or Dask without a scheduler address."""
+    # checked here, before a result folder is started, rather than when the first batch is sent
+    if executor not in ("local", "dask"):
+        raise BadInput(f"--executor: must be local or dask, got {executor!r}")
+    if executor == "dask" and not scheduler:
+        raise BadInput(
+            "--scheduler: --executor dask needs the scheduler's address (tcp://host:port)"
+        )
+
+
+def busy(message: str, *, quiet: bool) -> contextlib.AbstractContextManager[object]:
+    """A spinner with ``message`` on stderr while a long call runs (none for --json or a pipe)."""
+    if quiet or not err_console.is_terminal:
+        return contextlib.nullcontext()
+    return err_console.status(message)
+
+
+@contextlib.contextmanager
+def draw_progress(total: int, *, quiet: bool) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over ``total`` draws on stderr; yields its ``advance(n)``, or None.
+
+    Silent (yields None) for --json or when stderr is not a terminal.
+    """
+    if quiet or not err_console.is_terminal:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("draws"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("run", total=total)
+        yield lambda n: bar.advance(task, n)

@@ -1,0 +1,248 @@
+"""One config's commands: ``run``, ``solve``, ``trace``, ``validate`` and ``configs``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from smasim.commands.options import (
+    BadInput,
+    ConfigArg,
+    ExecutorOpt,
+    JsonOpt,
+    SchedulerOpt,
+    SeedOpt,
+    WorkersOpt,
+    check_draws,
+    check_executor,
+    check_positive,
+    check_seed,
+    draw_progress,
+    err_console,
+    out_console,
+)
+from smasim.experiments.config.load import build_experiment, bundled_configs, load_config
+from smasim.experiments.config.schema import DEFAULT_CONFIG
+from smasim.experiments.runs.folders import require_empty
+from smasim.experiments.runs.runner import run_experiment, solve_central, trace_draw
+from smasim.experiments.runs.store import finished_parts
+from smasim.simulation.events import TRACE_LINES
+
+OUTCOME_LABELS = {
+    0: "agreed before expiry",
+    1: "agreed after a lapse",
+    2: "no agreement",
+    3: "no talks",
+}
+
+
+def run(
+    config: ConfigArg = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: config's).")
+    ] = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = 1,
+    out: Annotated[
+        Path | None, typer.Option(help="Result folder (default: runs/NAME-TIME).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the interrupted run into --out.")
+    ] = False,
+    no_draws: Annotated[
+        bool, typer.Option("--no-draws", help="Keep only the summary's per-draw columns.")
+    ] = False,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a config's Monte Carlo experiment and summarise the contribution path."""
+    check_draws(draws)
+    check_positive("--workers", workers)
+    check_seed(seed)
+    check_executor(executor, scheduler)
+    cfg = load_config(config)  # validate before anything is created
+    if out is None:
+        if resume:
+            raise BadInput("--resume: name the interrupted run's folder with --out")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{cfg.experiment.name}-{stamp}"
+    require_empty(out)
+    try:
+        total = cfg.experiment.draws if draws is None else draws
+        with draw_progress(total, quiet=as_json) as advance:
+            result, _ = run_experiment(
+                cfg,
+                draws=draws,
+                seed=seed,
+                workers=workers,
+                out=out,
+                progress=advance,
+                executor=executor,
+                scheduler=scheduler,
+                resume=resume,
+                keep_draws=not no_draws,
+                in_memory=False,
+            )
+    except KeyboardInterrupt:
+        args = " ".join(sys.argv[1:]) if sys.argv[1:] else "run"
+        resume_hint = args if "--out" in args else f"{args} --out {out}"
+        err_console.print(
+            f"interrupted: {finished_parts(out)} batches finished and kept; no result folder "
+            f"was completed. Continue with: smasim {resume_hint}{'' if resume else ' --resume'}",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    if as_json:
+        print(json.dumps({"result_folder": str(out), **result.summary}, indent=2))
+        return
+    _print_summary(result.summary, result.experiment.setting.status_quo)
+    rate = result.draws / max(result.elapsed_s, 1e-9)
+    out_console.print(
+        f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
+        f"{workers} worker{'s' if workers > 1 else ''}); results in {out}"
+    )
+
+
+def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:
+    """Solve one bargaining problem at the central parameter values, by every concept."""
+    solutions, experiment = solve_central(config)
+    if as_json:
+        print(json.dumps([s.__dict__ for s in solutions], indent=2))
+        return
+    table = Table(
+        title=f"{experiment.name}: central bargaining problem when talks open "
+        f"(status quo {experiment.setting.status_quo:,.1f} bn KRW/yr)"
+    )
+    for col in ("concept", "first year (bn KRW)", "change (%)", "package", "u US", "u KR"):
+        left = col in ("concept", "package")
+        table.add_column(col, justify="left" if left else "right", no_wrap=left)
+    for s in solutions:
+        table.add_row(
+            s.concept,
+            f"{s.base_bn_krw:,.1f}",
+            f"{s.increase_pct:+.1f}",
+            s.package,
+            f"{s.u_us:.3f}",
+            f"{s.u_kr:.3f}",
+        )
+    out_console.print(table)
+
+
+def trace(
+    config: ConfigArg = None,
+    draw: Annotated[int, typer.Option(help="Row of the run's per-draw table.")] = 0,
+    draws: Annotated[int | None, typer.Option(help="The run's draws, if not the config's.")] = None,
+    seed: Annotated[int | None, typer.Option(help="The run's seed, if not the config's.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replay one draw of a run alone and print its round-by-round story."""
+    check_draws(draws)
+    if draw < 0:
+        raise BadInput(f"--draw: must be a non-negative integer, got {draw}")
+    t = trace_draw(config, draw=draw, draws=draws, seed=seed)
+    exp = t.experiment
+    if as_json:
+        events = [
+            {
+                "date": str(exp.date([e.day])[0]),
+                "round": e.round,
+                "kind": e.kind,
+                **{k: v for k, v in e.detail.items() if k != "draw"},
+            }
+            for e in t.events
+        ]
+        outcome = {k: _plain(v) for k, v in t.outcome.items()}
+        print(json.dumps({"draw": draw, "events": events, "outcome": outcome}, indent=2))
+        return
+    out_console.print(
+        f"[bold]{exp.name}[/bold], draw {draw}: status quo {exp.setting.status_quo:,.1f} bn KRW/yr"
+    )
+    for e in t.events:
+        text = TRACE_LINES[e.kind](e.detail, exp.setting.packages.label)
+        # lines of a round carry its number
+        where = f"round {e.round + 1:>2}  " if e.kind in ("round", "agreement") else ""
+        out_console.print(f"{exp.date([e.day])[0]}  {where}{text}")
+    o = t.outcome
+    out_console.print(
+        f"outcome: {OUTCOME_LABELS[int(o['outcome'])]}; lapse {o['lapse_months']:.1f} months"
+    )
+    out_console.print(
+        "path (bn KRW): "
+        + ", ".join(f"{y} {o[f'amount_{y}_bn_krw']:,.1f}" for y in exp.report_years)
+    )
+
+
+def validate(
+    config: Annotated[str, typer.Argument(help="Config TOML path or bundled name.")],
+) -> None:
+    """Check a config and print what it sets up."""
+    cfg = load_config(config)
+    exp = build_experiment(cfg)
+    uncertain = sum(s.uncertain for s in exp.specs)
+    out_console.print(
+        f"{config}: valid. {cfg.experiment.name}: {exp.setting.packages.size} packages, "
+        f"{exp.calendar.round_days.size} rounds from {exp.talks_open}, {uncertain} uncertain "
+        f"parameters, {cfg.experiment.draws:,} draws, concept {cfg.experiment.concept}"
+    )
+
+
+def configs(as_json: JsonOpt = False) -> None:
+    """List the bundled configs."""
+    found = bundled_configs()
+    if as_json:
+        print(json.dumps(found, indent=2))
+        return
+    table = Table(title="bundled configs")
+    table.add_column("name")
+    table.add_column("description")
+    for name, desc in found.items():
+        table.add_row(name + (" (default)" if name == DEFAULT_CONFIG else ""), desc)
+    out_console.print(table)
+
+
+def _print_summary(summary: dict[str, Any], status_quo: float) -> None:
+    table = Table(
+        title=f"{summary['experiment']}: contribution by year, bn KRW "
+        f"({summary['draws']:,} draws; status quo {status_quo:,.1f} bn KRW/yr)"
+    )
+    table.add_column("year")
+    for q in ("5%", "25%", "50%", "75%", "95%"):
+        table.add_column(q, justify="right")
+    table.add_column("median USD M", justify="right")
+    for year, v in summary["years"].items():
+        qs = v["quantiles_bn_krw"]
+        table.add_row(
+            year,
+            *(f"{qs[k]:,.1f}" for k in ("q05", "q25", "q50", "q75", "q95")),
+            f"{v['median_usd_m']:,.0f}",
+        )
+    out_console.print(table)
+
+    def pct(key):
+        p = summary[key]
+        return f"{100 * p['p']:.1f}% (± {100 * p['se']:.1f})"
+
+    out_console.print(f"P(agreement in force before expiry): {pct('p_agreement_before_expiry')}")
+    out_console.print(f"P(lapse):                            {pct('p_lapse')}")
+    out_console.print(f"P(no agreement by hard stop):        {pct('p_no_agreement_by_hard_stop')}")
+    median = summary["agreement_date"]["q50"] or "none (no draw reached an agreement)"
+    out_console.print(f"median agreement date:               {median}")
+
+
+def _plain(v: Any) -> Any:
+    """A per-draw value as JSON has it: a Python scalar, an ISO date, None for NaN."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    if isinstance(v, float) and v != v:
+        return None
+    return v

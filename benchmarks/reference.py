@@ -1,65 +1,97 @@
-"""A plain, per-draw reference implementation of the batch negotiation.
+"""A plain, per-draw reference implementation of the batch negotiation (model v2).
 
 :class:`simulation.negotiation.BatchNegotiation` negotiates a whole batch at once: a SimPy
 environment, arrays over draws, bisection over rounds to find each draw's first round with a
-zone of agreement, and the vectorized fast paths of :mod:`models.bargaining`. This module does
-the same negotiation for ONE draw with none of that machinery:
+zone of agreement, deals struck ahead of their rounds and the vectorized fast paths of
+:mod:`models.bargaining`. This module does the same negotiation for ONE draw with none of that
+machinery:
 
-* a plain Python loop over every round of the calendar (no bisection, no screening);
-* the sides' utilities, target utilities, acceptance bounds, zone of agreement, veto floor and
-  ratification probability in scalar Python (:mod:`math`, Python floats), written from the
-  formulas in the docstrings of :mod:`models.agents` and :mod:`models.pressure`, not by calling
-  the vectorized functions;
+* a plain Python loop over every round of the calendar (no bisection, no screening, no deals
+  struck ahead), with the calendar's events and the Assembly's votes applied in between;
+* each round's utilities, disagreement values, target utilities, acceptance bounds, zone of
+  agreement, veto review and ratification in scalar Python (:mod:`math`, Python floats),
+  written from the formulas in the docstrings of :mod:`models.agents` and
+  :mod:`models.pressure`, not by calling the vectorized functions;
 * the bargaining solution from :func:`models.general.solve` (the SciPy reference solver, one
   problem at a time, numerical derivatives and ``brentq``), fed with scalar utility callables.
 
-Only the per-package tables are built with library code, on 1-element arrays: the growth of
-each package (:meth:`models.packages.PackageSet.growth`), the present-value level factors
-``a_ik`` (:func:`models.packages.level_factor`) and the discrete-issue values from
-:func:`models.pressure.term_preference` and :func:`models.pressure.ratchet`. Using the same level
-factors keeps the veto test ``base * a_US,k < floor`` bit-comparable with the engine when an
-agreement sits exactly on a floor.
+What is NOT re-implemented is the preference model: each side's primitives (reservation,
+ideal, weights, the money value ``c_k`` of each package, the in-force floor factors, the
+disagreement base, Korea's look-ahead shift) come from the engine's own builders
+:func:`models.pressure.us_side`, :func:`models.pressure.kr_side` and
+:func:`models.pressure.package_tables`, called on 1-element arrays, and the president's veto
+utility from :func:`models.pressure.veto_utility`. The reference checks the negotiation loop
+(round stepping, events, veto, ratification, the solves), not the valuation of packages.
 
 It exists to cross-check the vectorized engine (``tests/test_reference.py``) and as the speed
 baseline of ``benchmarks/bench_engine.py``. It is slow on purpose: one draw at a time.
 
+The model (v2)
+--------------
+A side values first-year amount ``b`` (bn KRW; the amount issue is the first year) with
+package ``k`` at ``u(b, k) = w m((b - R) / (I - R)) + (1 - w) c_k``. Its disagreement value
+at day ``t`` is ``d(t) = base - lambda max(0, t - t_exp) / month (+ shift while t < t_wait)``
+and its target ``tau(t) = 1 - (1 - d(t)) min(max((t - t0) / T, 0), 1) ** (1 / e)``.
+
 Semantics (those of ``BatchNegotiation``)
 -----------------------------------------
-Time is in days since the talks open (round 0). Before each round, in this order: the U.S.
-election if it falls on or before the round's day (a new administration: the U.S. pressure is
-switched by the election noise, the U.S. concession clock restarts on election day for a
-high-pressure winner, the veto floor is reset); then, if a working-level agreement awaits the
-National Assembly and the vote day is strictly before the round's day, the vote. Each round an
-active draw computes its zone per package ``k``::
+Time is in days since the talks open (round 0). Before each round, in this order:
 
-    [max(US least amount, us_floor / a_US,k), min(Korea's largest amount, kr_cap)]
+1. every calendar event on or before the round's day that has not happened yet, in calendar
+   order:
 
-and if any package has a non-empty zone, solves it by the experiment's concept. The U.S.
-president vetoes a deal whose level ``base * a_US,k`` is below the veto floor: the floor becomes
-the negotiators' ``us_floor`` and talks go on at the next round. Otherwise the deal goes to the
-Assembly ``ratification_lag_days`` later; a rejection caps Korea's level at
-``status_quo * (1 + assembly_threshold)`` and talks resume at the first round strictly after
-the vote, until ``n_attempts`` rejections end the talks for good.
+   * ``election``: the winner is high-pressure iff ``noise.election < p_high_pressure``; its
+     pressure becomes the outlook's ``successor_pressure`` and both sides are rebuilt from the
+     new outlook (Korea's look-ahead now faces the known winner, packages are valued with it).
+     The administration in office, and so the U.S. pressure, does not change; nor does the
+     U.S. concession clock; the same president's veto keeps its hold on the negotiators
+     (their disagreement base stays at least his floor);
+   * ``inauguration``: if an election came before it, the winner takes office:
+     ``Outlook(winner, next_inauguration_year(talks_year))`` (no look-ahead any more), a
+     high-pressure winner restarts the U.S. concession clock on that day, both sides are
+     rebuilt (any veto's hold lapses) and the hard floor is reset to the in-force floor.
+     Without an election before it, it changes nothing;
+
+   after any event the veto utility is recomputed from the rebuilt U.S. side;
+2. if a working-level agreement awaits the National Assembly and its vote day is strictly
+   before the round's day, the vote.
+
+Each round an active draw computes its zone per package ``k``::
+
+    [max(U.S. least amount at tau_US, us_floor / floor_factor_k),
+     min(Korea's largest amount at tau_KR, kr_cap)]
+
+where ``us_floor`` is the first year of the formula in force (``-inf`` when none is), and if
+any package has a non-empty zone, solves it by the experiment's concept with disagreement
+points ``d_US(t), d_KR(t)``. The U.S. president vetoes the deal if its U.S. utility is below
+``veto_level - lambda_US max(0, t - t_exp) / month`` (less a 1e-12 relative tolerance), where
+``veto_level = base_US + veto_strength p`` above ``veto_pressure_threshold`` and ``-inf``
+below; the U.S. negotiators' disagreement base becomes ``max(base_US, veto_level)`` and talks
+go on at the next round. Otherwise the deal goes to the Assembly ``ratification_lag_days``
+later; a rejection caps Korea's first year at ``status_quo * (1 + assembly_threshold)`` and
+talks resume at the first round strictly after the vote, until ``n_attempts`` rejections end
+the talks for good.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from smasim.models.agents import Side
 from smasim.models.general import GeneralProblem, solve
-from smasim.models.packages import level_factor
-from smasim.models.pressure import ratchet, term_preference
+from smasim.models.outlook import Outlook
+from smasim.models.pressure import kr_side, package_tables, us_side, veto_utility
+from smasim.models.valuation import next_inauguration_year
 from smasim.simulation.records import ACTIVE, DONE, FAILED, NO_TALKS, PENDING
 from smasim.simulation.sampling import Noise
 
 DAYS_PER_YEAR = 365.25
-VETO_TOLERANCE = 1e-12  # relative; a deal on the floor is not vetoed for rounding
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
-MIN_GAP = 1e-6  # |I - R| >= MIN_GAP * status quo, as documented in models.pressure
+VETO_TOLERANCE = 1e-12  # relative (at least absolute); a deal on the floor is not vetoed
 LINEAR_CURVATURE = 1e-9  # kappa at or below this: m(z) = z (models.agents)
 
 STATUS_NAMES = {
@@ -74,7 +106,10 @@ STATUS_NAMES = {
 # --- one side of one draw --------------------------------------------------------------------
 @dataclass(frozen=True)
 class ScalarSide:
-    """One side's preferences for one draw, Python floats; ``c`` and ``a`` per package."""
+    """One side's preferences for one draw, Python floats.
+
+    ``c`` (the money value of each package, in utility) and ``floor_factor`` are per package.
+    """
 
     reservation: float
     ideal: float
@@ -86,7 +121,30 @@ class ScalarSide:
     discount_rate: float
     clock_start_day: float
     c: tuple[float, ...]
-    a: tuple[float, ...]
+    floor_factor: tuple[float, ...]
+    disagreement_base: float
+    waiting_shift: float
+    waiting_until_day: float
+
+    @classmethod
+    def from_side(cls, side: Side, *, clock_start_day: float) -> ScalarSide:
+        """Draw 0 of a 1-draw :class:`models.agents.Side`, with its concession clock's start."""
+        return cls(
+            reservation=float(side.reservation[0]),
+            ideal=float(side.ideal[0]),
+            weight=float(side.amount_weight[0]),
+            curvature=float(side.curvature[0]),
+            exponent=float(side.concession_exponent[0]),
+            deadline_days=float(side.deadline_days[0]),
+            lapse_cost=float(side.lapse_cost[0]),
+            discount_rate=float(side.discount_rate[0]),
+            clock_start_day=clock_start_day,
+            c=tuple(float(x) for x in side.discrete_value[0]),
+            floor_factor=tuple(float(x) for x in side.floor_factor[0]),
+            disagreement_base=float(side.disagreement_base[0]),
+            waiting_shift=float(side.waiting_shift[0]),
+            waiting_until_day=float(side.waiting_until_day),
+        )
 
 
 def curve(z: float, kappa: float) -> float:
@@ -107,14 +165,17 @@ def curve_inverse(y: float, kappa: float) -> float:
 
 
 def utility(side: ScalarSide, b: float, k: int) -> float:
-    """``u(b, k) = w m((b a_k - R) / (I - R)) + (1 - w) c_k``."""
-    z = (b * side.a[k] - side.reservation) / (side.ideal - side.reservation)
+    """``u(b, k) = w m((b - R) / (I - R)) + (1 - w) c_k``: ``b`` is the first-year amount."""
+    z = (b - side.reservation) / (side.ideal - side.reservation)
     return side.weight * curve(z, side.curvature) + (1.0 - side.weight) * side.c[k]
 
 
 def disagreement(side: ScalarSide, day: float, expiry_day: float) -> float:
-    """``d(t) = -lambda max(0, t - t_exp) / month``."""
-    return -side.lapse_cost * max(day - expiry_day, 0.0) / DAYS_PER_MONTH
+    """``d(t) = base - lambda max(0, t - t_exp) / month``, plus the shift while ``t < t_wait``."""
+    d = side.disagreement_base - side.lapse_cost * max(day - expiry_day, 0.0) / DAYS_PER_MONTH
+    if day < side.waiting_until_day:
+        d += side.waiting_shift
+    return d
 
 
 def target(side: ScalarSide, day: float, expiry_day: float) -> float:
@@ -131,70 +192,7 @@ def amount_at(side: ScalarSide, tau: float, k: int) -> float:
     z = curve_inverse((tau - (1.0 - side.weight) * side.c[k]) / side.weight, side.curvature)
     if math.isinf(z):
         return math.copysign(math.inf, side.ideal - side.reservation)
-    return (side.reservation + z * (side.ideal - side.reservation)) / side.a[k]
-
-
-def _tables(experiment, v: Mapping[str, float], rate: float) -> tuple[np.ndarray, tuple]:
-    """Growth ratchet (1, K) and level factors ``a_k`` for discount rate ``rate``."""
-    pk = experiment.setting.packages
-    growth = pk.growth(np.array([v["cpi_rate"]]), np.array([v["defense_growth_rate"]]))
-    a = level_factor(growth, pk.duration, np.array([rate]), experiment.setting.horizon_years)
-    return ratchet(growth, pk.duration), tuple(float(x) for x in a[0])
-
-
-def us_side(experiment, v: Mapping[str, float], pressure: float, clock_start: float) -> ScalarSide:
-    """The U.S. under pressure ``p`` (models.pressure notes)."""
-    s = experiment.setting.status_quo
-    p2 = pressure * pressure
-    ideal = s * (1.0 + v["us_ideal_increase"] + v["pressure_ideal_gain"] * p2)
-    reservation = s * (1.0 + v["us_reservation_increase"] + v["pressure_reservation_gain"] * p2)
-    reservation = min(reservation, ideal - MIN_GAP * s)
-    ratch, a = _tables(experiment, v, v["us_discount_rate"])
-    term = term_preference(experiment.setting.packages.duration, np.array([pressure]))
-    c = 0.5 * term[0] + 0.5 * ratch[0]
-    return ScalarSide(
-        reservation=reservation,
-        ideal=ideal,
-        weight=v["us_amount_weight"],
-        curvature=v["us_curvature"],
-        exponent=v["us_concession_exponent"] * math.exp(-v["pressure_toughness"] * pressure),
-        deadline_days=v["us_deadline_months"] * DAYS_PER_MONTH,
-        lapse_cost=v["lapse_cost_us"],
-        discount_rate=v["us_discount_rate"],
-        clock_start_day=clock_start,
-        c=tuple(float(x) for x in c),
-        a=a,
-    )
-
-
-def kr_side(experiment, v: Mapping[str, float], pressure: float) -> ScalarSide:
-    """Korea facing U.S. pressure ``p``: always prefers long terms and little ratchet."""
-    s = experiment.setting.status_quo
-    ideal = s * (1.0 + v["kr_ideal_increase"])
-    reservation = s * (
-        1.0
-        + v["kr_reservation_increase"]
-        + v["nk_threat_gain"] * v["nk_threat"]
-        + v["withdrawal_gain"] * v["withdrawal_credibility"] * pressure
-        - v["audience_cost"]
-    )
-    reservation = max(reservation, ideal + MIN_GAP * s)
-    ratch, a = _tables(experiment, v, v["kr_discount_rate"])
-    term = term_preference(experiment.setting.packages.duration, np.zeros(1))
-    c = 0.5 * term[0] + 0.5 * (1.0 - ratch[0])
-    return ScalarSide(
-        reservation=reservation,
-        ideal=ideal,
-        weight=v["kr_amount_weight"],
-        curvature=v["kr_curvature"],
-        exponent=v["kr_concession_exponent"],
-        deadline_days=v["kr_deadline_months"] * DAYS_PER_MONTH,
-        lapse_cost=v["lapse_cost_kr"],
-        discount_rate=v["kr_discount_rate"],
-        clock_start_day=0.0,
-        c=tuple(float(x) for x in c),
-        a=a,
-    )
+    return side.reservation + z * (side.ideal - side.reservation)
 
 
 def _elementwise(side: ScalarSide) -> Callable[[np.ndarray, int], np.ndarray | float]:
@@ -222,24 +220,26 @@ def reference_negotiate(
 
     Parameters
     ----------
-    experiment : simulation.montecarlo.Experiment
+    experiment : simulation.records.Experiment
         Setting, calendar and solution concept.
     values : mapping of str to ndarray, shape (n_draws,)
         Sampled parameters (:func:`simulation.sampling.sample`).
-    noise : simulation.negotiation.Noise
+    noise : simulation.sampling.Noise
     index : int
         The draw.
 
     Returns
     -------
     dict
-        ``status`` (the codes of :mod:`simulation.negotiation`), ``agree_round`` (-1 if none),
+        ``status`` (the codes of :mod:`simulation.records`), ``agree_round`` (-1 if none),
         ``agree_day``, ``in_force_day`` (days since talks open, NaN if none), ``base`` (bn KRW,
         NaN if none), ``package`` (-1 if none), ``vetoes``, ``rejections``, and for
         information ``u_us``, ``u_kr``, ``high_pressure``, ``pressure_final``, ``solves``
-        (bargaining problems solved) and ``rounds_evaluated``.
+        (bargaining problems solved), ``rounds_evaluated``, ``events`` (the calendar
+        events that changed the sides, by kind) and ``veto_days``.
     """
-    v = {name: float(arr[index]) for name, arr in values.items()}
+    v1 = {name: np.asarray(arr[index : index + 1]) for name, arr in values.items()}
+    v = {name: float(arr[0]) for name, arr in v1.items()}
     setting, cal = experiment.setting, experiment.calendar
     s = setting.status_quo
     days = [float(d) for d in cal.round_days]
@@ -247,12 +247,40 @@ def reference_negotiate(
     n_pkg = setting.packages.size
     n_attempts = int(noise.ratification.shape[1])
     exp_day = float(cal.expiry_day)
+    # by day; events on the same day in calendar order, as SimPy runs them
+    events = sorted(cal.events, key=lambda e: e.day)
+
+    # the engine's preference model on this one draw
+    tables = package_tables(setting, v1)
+    hard_floor = float(tables.floor[0])  # the in-force formula's first year, -inf if none
+
+    def build_sides(outlook: Outlook, us_clock: float) -> tuple[ScalarSide, ScalarSide, float]:
+        """Both sides under ``outlook`` and the president's veto utility (before lapse costs)."""
+        us_arr = us_side(setting, v1, outlook, tables)
+        veto = veto_utility(
+            us_arr,
+            np.asarray(outlook.pressure, dtype=float),
+            strength=v1["veto_strength"],
+            threshold=v1["veto_pressure_threshold"],
+        )
+        return (
+            ScalarSide.from_side(us_arr, clock_start_day=us_clock),
+            ScalarSide.from_side(kr_side(setting, v1, outlook, tables), clock_start_day=0.0),
+            float(veto[0]),
+        )
 
     pressure = v["us_pressure"]
+    outlook = Outlook(
+        np.array([pressure]), setting.talks_year, inauguration_day=cal.inauguration_day
+    )
+    us, kr, veto_level = build_sides(outlook, 0.0)
+    president_floor = -math.inf  # the utility floor of a veto by the president in office
     high_pressure = False
-    us = us_side(experiment, v, pressure, 0.0)
-    kr = kr_side(experiment, v, pressure)
-    us_floor, kr_cap = -math.inf, math.inf  # hard limits on the level (bn KRW per year)
+    winner: float | None = None  # the election's winner's pressure, once elected
+    # hard limits on the first-year amount (bn KRW): the U.S. floor of the agreement in force
+    # (vetoes no longer move it: they act on the disagreement base) and Korea's cap after a
+    # failed ratification
+    us_floor, kr_cap = hard_floor, math.inf
     status = ACTIVE if float(noise.talks[index]) < v["talks_probability"] else NO_TALKS
     out = {
         "status": status,
@@ -269,20 +297,41 @@ def reference_negotiate(
         "pressure_final": pressure,
         "solves": 0,
         "rounds_evaluated": 0,
+        "events": [],
+        "veto_days": [],
     }
-    election_pending = cal.election_day is not None
+    next_event = 0  # index into events of the first one that has not happened
     vote_day = math.nan
 
-    def election() -> None:
-        # runs for every draw whatever its status, as the engine's election process does
-        nonlocal pressure, high_pressure, us, kr, us_floor, election_pending
-        high_pressure = float(noise.election[index]) < v["p_high_pressure"]
-        pressure = v["us_pressure_if_high"] if high_pressure else v["us_pressure_if_low"]
-        start = float(cal.election_day) if high_pressure else us.clock_start_day
-        us = us_side(experiment, v, pressure, start)
-        kr = kr_side(experiment, v, pressure)
-        us_floor = -math.inf  # a new administration sets its own floor
-        election_pending = False
+    def happen(kind: str, day: float) -> None:
+        # runs for every draw whatever its status, as the engine's event processes do
+        nonlocal outlook, us, kr, veto_level, pressure, high_pressure, winner, us_floor
+        nonlocal president_floor
+        if kind == "election":
+            high_pressure = float(noise.election[index]) < v["p_high_pressure"]
+            winner = v["us_pressure_if_high"] if high_pressure else v["us_pressure_if_low"]
+            # The winner is known, not yet in office: same pressure, same U.S. clock, and the
+            # same president, whose veto still holds the negotiators.
+            outlook = Outlook(
+                outlook.pressure,
+                outlook.now_year,
+                successor_pressure=np.array([winner]),
+                inauguration_day=outlook.inauguration_day,
+            )
+            us, kr, veto_level = build_sides(outlook, us.clock_start_day)
+            us = replace(us, disagreement_base=max(us.disagreement_base, president_floor))
+        elif kind == "inauguration":
+            if winner is None:
+                return  # no election before it: nothing changes
+            pressure = winner
+            outlook = Outlook(np.array([winner]), next_inauguration_year(setting.talks_year))
+            us_clock = day if high_pressure else us.clock_start_day
+            us, kr, veto_level = build_sides(outlook, us_clock)
+            us_floor = hard_floor  # the agreement in force still binds the new administration
+            president_floor = -math.inf  # the old president's veto lapses
+        else:
+            raise ValueError(f"reference: unknown calendar event {kind!r}")
+        out["events"].append(kind)
 
     def vote() -> None:
         nonlocal status, kr_cap
@@ -301,8 +350,8 @@ def reference_negotiate(
             # agreement's round, day, base and package (only the resumed ones are cleared).
             status = FAILED
             return
-        # The cap is on Korea's present-value level; as a_KR,k >= 1 (growth is never
-        # negative), any later deal has a first-year increase <= the threshold and passes.
+        # The cap is on the first-year amount the Assembly votes on: any later deal has an
+        # increase <= the threshold and passes for sure.
         kr_cap = min(kr_cap, s * (1.0 + v["assembly_threshold"]))
         out.update(
             agree_round=-1,
@@ -315,18 +364,19 @@ def reference_negotiate(
         status = ACTIVE  # resumes at the first round strictly after the vote day
 
     # Where the engine's semantics are implicit, its code is followed:
-    # * the election counts for a round on its own day (engine: SimPy runs the election's
-    #   timeout first and re-screens from the first round with day >= election day);
+    # * an event counts for a round on its own day (engine: SimPy runs the event's timeout
+    #   first and re-screens from the first round with day >= the event's day);
     # * after a rejection talks resume at the first round with day > vote day, even when a
     #   round falls on the vote day (engine: searchsorted(..., side="right"));
-    # * a vote and the election between two rounds commute (the vote reads neither U.S. side
-    #   nor the veto floor, the election touches neither Korea's cap nor the agreement);
+    # * a vote and an event between two rounds commute (the vote reads neither side, the
+    #   events touch neither Korea's cap nor the agreement on the table);
     # * a deal struck at one of the last rounds is still voted on after the last round (and
     #   after the hard stop): SimPy runs every pending process to the end.
     for r, day in enumerate(days):
-        # event order on one day: the election, then (a vote,) then the round
-        if election_pending and cal.election_day <= day:
-            election()
+        # order on one day: the events, then (a vote,) then the round
+        while next_event < len(events) and events[next_event].day <= day:
+            happen(events[next_event].kind, float(events[next_event].day))
+            next_event += 1
         if status == PENDING and vote_day < day:
             vote()
         if status != ACTIVE:
@@ -334,7 +384,7 @@ def reference_negotiate(
         out["rounds_evaluated"] += 1
 
         tau_us, tau_kr = target(us, day, exp_day), target(kr, day, exp_day)
-        lo = [max(amount_at(us, tau_us, k), us_floor / us.a[k]) for k in range(n_pkg)]
+        lo = [max(amount_at(us, tau_us, k), us_floor / us.floor_factor[k]) for k in range(n_pkg)]
         hi = [min(amount_at(kr, tau_kr, k), kr_cap) for k in range(n_pkg)]
         if not any(lo[k] <= hi[k] for k in range(n_pkg)):
             continue
@@ -360,18 +410,18 @@ def reference_negotiate(
         )
         out["solves"] += 1
         base, k = float(sol.base), int(sol.package)
+        u_us = utility(us, base, k)
 
-        # the U.S. president reviews the working-level deal
-        if pressure > v["veto_pressure_threshold"]:
-            floor = us.reservation + v["veto_strength"] * pressure * (us.ideal - us.reservation)
-        else:
-            floor = -math.inf
-        # After a veto the zone's lower end is us_floor / a_k, and a deal sitting on it
-        # (Nash often does) has a level (floor / a_k) * a_k that can round one ulp below the
-        # floor: the comparison allows for rounding, as the engine's does.
-        if base * us.a[k] < floor - VETO_TOLERANCE * abs(floor):
+        # The U.S. president reviews the working-level deal: its utility floor falls with the
+        # U.S. lapse cost, as the negotiators' own does. After a veto the negotiators' target
+        # never falls below that floor, and a deal struck on it (at the zone's edge) can round
+        # a hair below: the comparison allows for rounding, as the engine's does.
+        floor = veto_level - us.lapse_cost * max(day - exp_day, 0.0) / DAYS_PER_MONTH
+        if u_us < floor - VETO_TOLERANCE * max(abs(floor), 1.0):
             out["vetoes"] += 1
-            us_floor = max(us_floor, floor)
+            out["veto_days"].append(day)
+            president_floor = max(president_floor, veto_level)
+            us = replace(us, disagreement_base=max(us.disagreement_base, president_floor))
             continue  # talks go on at the next round
 
         status = PENDING
@@ -385,9 +435,9 @@ def reference_negotiate(
         )
         vote_day = day + cal.ratification_lag_days
 
-    # events after the last round: the election (if it falls after it) and a pending vote
-    if election_pending:
-        election()
+    # events after the last round, then a pending vote
+    for event in events[next_event:]:
+        happen(event.kind, float(event.day))
     if status == PENDING:
         vote()
     if status == ACTIVE:

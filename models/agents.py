@@ -9,9 +9,11 @@ A side ``i`` values a package (first-year amount ``b``, discrete package ``k``) 
     u_i(b, k) = w_i \\, m_i(z_i) + (1 - w_i) \\, c_{ik},
     \\qquad z_i = \\frac{b \\, a_{ik} - R_i}{I_i - R_i},
 
-where ``b a_ik`` is the present-value level of the path (see :mod:`models.packages`), ``R_i``
-and ``I_i`` the side's reservation and ideal levels (bn KRW per year), ``c_ik`` in [0, 1] its
-value of the discrete issues (term, rule) and ``w_i`` the weight on the amount. For the U.S.
+where ``b`` is the first-year amount (``a_ik = 1``: the amount issue is the first year, the
+one Korea's Assembly and public judge), ``R_i`` and ``I_i`` the side's reservation and ideal
+first years (bn KRW per year), ``c_ik >= 0`` its money value of the discrete issues (term,
+rule) in years of the status quo, 0 for its worst package (:mod:`models.valuation`), and
+``w_i`` the weight on the amount. For the U.S.
 ``I > R`` (more is better), for Korea ``I < R``; the same formula serves both. The curvature
 
 .. math::
@@ -19,9 +21,10 @@ value of the discrete issues (term, rule) and ``w_i`` the weight on the amount. 
     m(z) = \\frac{1 - e^{-\\kappa z}}{1 - e^{-\\kappa}}, \\qquad m(z) = z \\text{ for } \\kappa = 0,
 
 is concave, increasing, smooth on the whole line, and has ``m(0) = 0`` and ``m(1) = 1``: the
-reservation level with the worst discrete package is worth 0 (the disagreement value before
-expiry) and the ideal with the best is worth 1. Its inverse is closed-form, so the amounts a
-side accepts at a target utility are an interval per package, computed without a solver.
+reservation with the worst discrete package is worth 0 (the disagreement value before expiry,
+unless an agreement is in force) and the ideal with it ``w_i``. Its inverse is closed-form,
+so the amounts a side accepts at a target utility are an interval per package, computed
+without a solver.
 
 Concession follows the time-dependent tactics of Faratin, Sierra and Jennings (1998):
 
@@ -31,8 +34,8 @@ Concession follows the time-dependent tactics of Faratin, Sierra and Jennings (1
 
 with ``e_i < 1`` Boulware, ``e_i = 1`` linear and ``e_i > 1`` Conceder, ``T_i`` the side's
 deadline counted from the start of its clock ``t_0i`` (the talks' opening, or a new
-administration's arrival) and ``d_i(t) = -\\lambda_i \\max(0, t - t_{exp})`` its
-disagreement value, which falls by ``lambda_i`` per month once the old SMA has expired.
+administration's arrival) and ``d_i(t)`` its disagreement value (:func:`disagreement_value`),
+which falls by ``lambda_i`` per month once the old SMA has expired.
 A side accepts ``(b, k)`` at time ``t`` iff ``u_i(b, k) >= tau_i(t)``.
 
 References
@@ -78,9 +81,23 @@ class Side:
     discrete_value : ndarray, shape (n_draws, K)
         ``c_ik`` in [0, 1], the side's value of each discrete package.
     level_factor : ndarray, shape (n_draws, K)
-        ``a_ik``, present-value level per unit of first-year amount.
+        ``a_ik``, the amount's level per unit of first-year amount (1: the amount issue is the
+        first year; see :mod:`models.valuation`).
     clock_start_day : ndarray, shape (n_draws,)
         Day the side's concession clock started (0, or when a new administration took over).
+    floor_factor : ndarray, shape (n_draws, K)
+        A floor ``F`` on the U.S. side's acceptance (a veto, the agreement in force) holds
+        package ``k`` to first years ``b >= F / floor_factor``; 1 unless an agreement is in
+        force (see :func:`models.pressure.in_force_floor`).
+    disagreement_base : ndarray, shape (n_draws,)
+        Utility of no deal before expiry: 0 after an SMA expires (the reservation with the
+        worst package), the value of the agreement in force while one runs.
+    waiting_shift : ndarray, shape (n_draws,)
+        Change (<= 0) of the disagreement value until ``waiting_until_day``: what the side
+        expects from negotiating with the next U.S. administration instead (one-step
+        look-ahead over the election; 0 when it does not expect worse).
+    waiting_until_day : float
+        Day the look-ahead ends (the inauguration), days since talks opened.
     """
 
     reservation: np.ndarray
@@ -94,15 +111,28 @@ class Side:
     discrete_value: np.ndarray
     level_factor: np.ndarray
     clock_start_day: np.ndarray
+    floor_factor: np.ndarray
+    disagreement_base: np.ndarray
+    waiting_shift: np.ndarray
+    waiting_until_day: float = np.inf
 
     def take(self, index: np.ndarray) -> Side:
         """The same side restricted to the draws ``index`` (integer or boolean array)."""
-        return Side(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+        return Side(
+            **{
+                f.name: getattr(self, f.name)[index]
+                if f.name != "waiting_until_day"
+                else self.waiting_until_day
+                for f in fields(self)
+            }
+        )
 
     def where(self, mask: np.ndarray, other: Side) -> Side:
         """Per draw, ``other``'s values where ``mask`` is True and ours elsewhere."""
-        out = {}
+        out = {"waiting_until_day": self.waiting_until_day}
         for f in fields(self):
+            if f.name == "waiting_until_day":
+                continue
             a, b = getattr(self, f.name), getattr(other, f.name)
             m = mask if a.ndim == 1 else mask[:, None]
             out[f.name] = np.where(m, b, a)
@@ -243,7 +273,11 @@ def amount_at_utility(side: Side, target: np.ndarray, k: np.ndarray | None = Non
 def disagreement_value(
     side: Side, day: np.ndarray, expiry_day: float, draws: np.ndarray | None = None
 ) -> np.ndarray:
-    """``d_i(t)``: 0 before the old SMA expires, falling by ``lapse_cost`` per month after.
+    """``d_i(t)``: the value of no deal at ``day``.
+
+    ``disagreement_base`` (0, or the agreement in force), plus ``waiting_shift`` until the
+    look-ahead ends, falling by ``lapse_cost`` per month once the old SMA has expired.
+    Non-increasing in ``day`` between events (the look-ahead ends at an event).
 
     Parameters
     ----------
@@ -255,8 +289,12 @@ def disagreement_value(
     draws : ndarray of int, shape (n,), optional
         The draws of ``side`` that ``day`` refers to (all when omitted).
     """
-    lapse = side.lapse_cost if draws is None else side.lapse_cost[draws]
-    return -lapse * np.maximum(day - expiry_day, 0.0) / DAYS_PER_MONTH
+    pick = (lambda x: x) if draws is None else (lambda x: x[draws])
+    d = (
+        pick(side.disagreement_base)
+        - pick(side.lapse_cost) * np.maximum(day - expiry_day, 0.0) / DAYS_PER_MONTH
+    )
+    return d + np.where(day < side.waiting_until_day, pick(side.waiting_shift), 0.0)
 
 
 def target_utility(

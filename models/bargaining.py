@@ -32,7 +32,7 @@ same problems for any utility functions with :mod:`scipy.optimize`; tests check 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 
 import numpy as np
@@ -74,6 +74,21 @@ class Agreement:
     u_us: np.ndarray
     u_kr: np.ndarray
     converged: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Agreement:
+        """``n`` draws with no agreement (NaN amounts, package -1)."""
+        nan = np.full(n, np.nan)
+        return cls(nan, np.full(n, -1), nan.copy(), nan.copy(), np.ones(n, dtype=bool))
+
+    def take(self, rows) -> Agreement:
+        """The agreements of ``rows`` (an index or boolean array)."""
+        return Agreement(*(getattr(self, f.name)[rows] for f in fields(Agreement)))
+
+    def put(self, rows, values: Agreement) -> None:
+        """Write ``values`` into ``rows``, in place."""
+        for f in fields(Agreement):
+            getattr(self, f.name)[rows] = getattr(values, f.name)
 
 
 def solve_zone(
@@ -240,34 +255,53 @@ CONCEPTS: dict[str, Concept] = {
 def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     """Nash points, solved only for the pairs that can still win their draw.
 
-    A pair's log Nash product is at most ``alpha log g_US(hi) + (1 - alpha) log g_KR(lo)``
-    (each side's best in the zone); a feasible point gives a lower bound. Pairs whose upper
-    bound is below the best lower bound of their draw cannot win and keep their feasible
-    point, which then loses the selection.
+    Each draw's pair with the widest zone is solved first; its log Nash product is a lower
+    bound for the draw. The packages of a draw share its amount curves and differ by
+    constants, so their optima lie near that point, and because the log Nash product is
+    concave in ``b``, its tangent there bounds each pair on its zone from above. Pairs whose
+    bound is below the draw's lower bound cannot win: they keep that feasible point, which
+    then loses the selection; the others are solved.
     """
+    width = np.where(fr.hi > fr.lo, fr.hi - fr.lo, 0.0)
+    widest = np.full(n, -np.inf)
+    np.maximum.at(widest, draw, width)
+    leader = _first_per_draw(draw, width == widest[draw])
+    b, ok = np.empty(fr.lo.size), np.ones(fr.lo.size, dtype=bool)
+    b[leader], ok[leader] = nash_point(_take(fr, leader), alpha[leader])
+    at = np.full(n, np.nan)
+    at[draw[leader]] = b[leader]
+    b[:] = np.clip(at[draw], fr.lo, fr.hi)  # every other pair: the leader's point, clipped
+    b[leader] = at[draw[leader]]
     with np.errstate(divide="ignore", invalid="ignore"):
-        g_us_hi, g_kr_lo = fr.us.gain(fr.hi), fr.kr.gain(fr.lo)
-        upper = alpha * np.log(g_us_hi) + (1.0 - alpha) * np.log(g_kr_lo)
-        probe = fr.lo + alpha * (fr.hi - fr.lo)
-        g_us, g_kr = fr.gains(probe)
-        lower = alpha * np.log(g_us) + (1.0 - alpha) * np.log(g_kr)
-    lower = np.where(np.isnan(lower), -np.inf, lower)
-    best_lower = np.full(n, -np.inf)
-    np.maximum.at(best_lower, draw, lower)
-    keep = ~(upper < best_lower[draw] - 1e-12)
-    b, ok = probe.copy(), np.ones(probe.size, dtype=bool)
+        (g_us, s_us), (g_kr, s_kr) = fr.us.gain_and_slope(b), fr.kr.gain_and_slope(b)
+        value = alpha * np.log(g_us) + (1.0 - alpha) * np.log(g_kr)
+        slope = alpha * s_us / g_us + (1.0 - alpha) * s_kr / g_kr
+        upper = value + np.maximum(slope * (fr.lo - b), slope * (fr.hi - b))
+    value = np.where(np.isnan(value), -np.inf, value)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, draw, value)
+    keep = ~(upper < best[draw] - 1e-12)  # NaN bounds (a gain of 0 at the point) are kept
+    keep[leader] = False
     j = np.flatnonzero(keep)
     if j.size:
-        sub = Frontier(
-            us=fr.us.take(j),
-            kr=fr.kr.take(j),
-            lo=fr.lo[j],
-            hi=fr.hi[j],
-            d_us=fr.d_us[j],
-            d_kr=fr.d_kr[j],
-        )
-        b[j], ok[j] = nash_point(sub, alpha[j])
+        b[j], ok[j] = nash_point(_take(fr, j), alpha[j])
     return b, ok
+
+
+def _take(fr: Frontier, j: np.ndarray) -> Frontier:
+    """The pairs ``j`` of a frontier."""
+    return Frontier(
+        us=fr.us.take(j), kr=fr.kr.take(j), lo=fr.lo[j], hi=fr.hi[j], d_us=fr.d_us[j],
+        d_kr=fr.d_kr[j],
+    )  # fmt: skip
+
+
+def _first_per_draw(draw: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Index of the first pair of each draw where ``mask`` holds (pairs ordered by draw)."""
+    j = np.flatnonzero(mask)
+    first = np.ones(j.size, dtype=bool)
+    first[1:] = draw[j[1:]] != draw[j[:-1]]
+    return j[first]
 
 
 def _select(n, draw, k, b, score, u_us, u_kr, ok) -> Agreement:

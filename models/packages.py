@@ -9,16 +9,8 @@ A rule turns into an annual growth rate given macro assumptions (CPI inflation, 
 growth), each an array over draws. Within the term the amount grows at that rate; after the
 term the last year is frozen (the stated continuation assumption, marked in the outputs).
 
-Each side values a package through the present value of the path over a fixed horizon of
-``H`` years, expressed as a *level*: the constant annual amount with the same present value.
-For a first-year amount ``b`` the level is ``b * a_ik``, with
-
-.. math::
-
-    a_{ik} = \\frac{\\sum_{j=0}^{H-1} (1 + g_k)^{\\min(j, n_k - 1)} (1 + \\rho_i)^{-j}}
-                  {\\sum_{j=0}^{H-1} (1 + \\rho_i)^{-j}},
-
-so a frozen package has ``a = 1`` and the level is linear in ``b``.
+A package's term and rule are valued in money by :mod:`models.valuation`; the first-year
+amount is the amount issue itself (:mod:`models.agents`).
 """
 
 from __future__ import annotations
@@ -186,44 +178,11 @@ class PackageSet:
         ndarray, shape (n_draws, K)
             Fraction per year.
         """
-        per_rule = np.stack([r.annual_rate(cpi, defense_growth) for r in self.rules], axis=1)
-        return np.repeat(per_rule, len(self.durations), axis=1)
+        return np.repeat(self.rule_growth(cpi, defense_growth), len(self.durations), axis=1)
 
-
-def level_factor(
-    growth: np.ndarray, duration: np.ndarray, discount_rate: np.ndarray, horizon: int
-) -> np.ndarray:
-    """Present-value level per unit of first-year amount, ``a_ik`` in the module notes.
-
-    Parameters
-    ----------
-    growth : ndarray, shape (n_draws, K)
-        Annual growth of each package, fraction per year.
-    duration : ndarray, shape (K,)
-        Term of each package, years.
-    discount_rate : ndarray, shape (n_draws,)
-        The side's discount rate, fraction per year.
-    horizon : int
-        Years valued, ``H >= 1``.
-
-    Returns
-    -------
-    ndarray, shape (n_draws, K)
-        Dimensionless; 1 for a frozen package.
-    """
-    duration = np.asarray(duration)
-    years = np.arange(horizon)
-    disc = (1.0 + discount_rate[:, None]) ** (-years[None, :])  # (n, H)
-    disc = disc / disc.sum(axis=1, keepdims=True)
-    # the growth factor of year j is (1 + g)^min(j, n - 1): powers by repeated products
-    # (no transcendental per element), then frozen after the term
-    total = np.zeros_like(growth)
-    power = np.ones_like(growth)
-    for j in range(horizon):
-        if j > 0:
-            power = np.where(j <= duration[None, :] - 1, power * (1.0 + growth), power)
-        total += power * disc[:, j][:, None]
-    return total
+    def rule_growth(self, cpi: np.ndarray, defense_growth: np.ndarray) -> np.ndarray:
+        """Annual growth of each rule for each draw, shape (n_draws, R), fraction per year."""
+        return np.stack([r.annual_rate(cpi, defense_growth) for r in self.rules], axis=1)
 
 
 def contribution_path(
@@ -235,12 +194,16 @@ def contribution_path(
     first_year: np.ndarray,
     status_quo: float,
     years: np.ndarray,
+    next_jump: np.ndarray | None = None,
+    later_growth: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Amount paid in each calendar year under an agreement.
 
     Years from ``start_year`` up to ``first_year - 1`` passed in lapse and are paid at the
     status quo (frozen, as in 2020). From ``first_year`` the amount is ``base`` growing at
-    ``growth``; after the term (``start_year + duration - 1``) the last year is frozen.
+    ``growth``. After the term (``start_year + duration - 1``) the agreement is renegotiated:
+    by the stated continuation assumption the amount rises by ``next_jump`` in the first year
+    after the term and by ``later_growth`` a year after that (frozen when both are omitted).
 
     Parameters
     ----------
@@ -258,6 +221,8 @@ def contribution_path(
         Amount paid during a lapse, bn KRW per year.
     years : ndarray, shape (n_years,)
         Calendar years to report.
+    next_jump, later_growth : ndarray, shape (n_draws,), optional
+        Fractions; see above.
 
     Returns
     -------
@@ -270,6 +235,11 @@ def contribution_path(
     y = years[None, :]
     steps = np.clip(np.minimum(y, last_year[:, None]) - first_year[:, None], 0, None)
     amount = base[:, None] * (1.0 + growth[:, None]) ** steps
+    beyond = y > last_year[:, None]
+    if next_jump is not None:
+        after = np.clip(y - last_year[:, None] - 1, 0, None)
+        renewed = (1.0 + next_jump[:, None]) * (1.0 + later_growth[:, None]) ** after
+        amount = np.where(beyond, amount * renewed, amount)
     lapsed = y < first_year[:, None]
     amount = np.where(lapsed, status_quo, amount)
-    return amount, y > last_year[:, None]
+    return amount, beyond

@@ -7,39 +7,10 @@ The ``political`` group is the object of sensitivity analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from smasim.models.parameter_drivers import DRIVER_PARAMETERS
+from smasim.models.parameter_info import Group, ParameterInfo
 
-Group = Literal["political", "behavioural", "macro"]
-
-
-@dataclass(frozen=True)
-class ParameterInfo:
-    """What a named parameter means.
-
-    Attributes
-    ----------
-    name : str
-    description : str
-        One sentence, with the unit.
-    unit : str
-    low, high : float
-        Admissible range (inclusive); a distribution must stay inside it.
-    group : {"political", "behavioural", "macro"}
-    default : float or dict
-        What a config that does not set the parameter gets: a constant, or a distribution
-        table as a config writes it (``{"dist": "uniform", "loc": ..., "scale": ...}``). The
-        defaults are the default config's (``sma12_may2024``) values.
-    """
-
-    name: str
-    description: str
-    unit: str
-    low: float
-    high: float
-    group: Group
-    default: float | dict[str, Any]
-
+__all__ = ["PARAMETERS", "Group", "ParameterInfo", "political_parameters"]
 
 _INF = float("inf")
 
@@ -232,7 +203,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             20,
             "behavioural",
-            {"dist": "uniform", "loc": 0.0, "scale": 0.04},
+            {"dist": "uniform", "loc": -0.04, "scale": 0.04},
         ),
         ParameterInfo(
             "kr_reservation_increase",
@@ -242,7 +213,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             -0.5,
             20,
             "behavioural",
-            {"dist": "uniform", "loc": 0.06, "scale": 0.06},
+            {"dist": "uniform", "loc": -0.02, "scale": 0.06},
         ),
         ParameterInfo(
             "nk_threat_gain",
@@ -352,34 +323,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             "behavioural",
             {"dist": "uniform", "loc": 0.03, "scale": 0.07},
         ),
-        # --- macro assumptions -------------------------------------------------------------
-        ParameterInfo(
-            "cpi_rate",
-            "ROK CPI inflation over the agreement",
-            "fraction per year",
-            -0.1,
-            0.5,
-            "macro",
-            {"dist": "uniform", "loc": 0.015, "scale": 0.015},
-        ),
-        ParameterInfo(
-            "defense_growth_rate",
-            "ROK defense-budget growth over the agreement",
-            "fraction per year",
-            -0.5,
-            1,
-            "macro",
-            {"dist": "uniform", "loc": 0.03, "scale": 0.03},
-        ),
-        ParameterInfo(
-            "krw_per_usd",
-            "Exchange rate for USD figures",
-            "KRW per USD",
-            100,
-            10000,
-            "macro",
-            {"dist": "uniform", "loc": 1300.0, "scale": 100.0},
-        ),
+        *DRIVER_PARAMETERS,
     ]
 }
 

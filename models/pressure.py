@@ -1,36 +1,37 @@
-"""Political pressure mapped onto the sides' primitives.
+"""Political pressure and the political calendar mapped onto the sides' primitives.
 
 Pressure never enters as a free-floating bargaining-power constant; it moves what each side
-wants and how fast it concedes. With status quo level ``S`` (bn KRW per year) and U.S. pressure
-index ``p`` in [0, 1]:
+wants and how fast it concedes. With status quo ``S`` (bn KRW per year, the amount paid in the
+year before the new agreement) and U.S. pressure ``p`` in [0, 1] (:mod:`models.outlook`):
 
-* U.S. ideal ``I_US = S (1 + us_ideal_increase + pressure_ideal_gain p^2)``;
-  reservation ``R_US = S (1 + us_reservation_increase + pressure_reservation_gain p^2)``
-  (quadratic: pressure moves an alliance-first administration little and a maximal one most);
-  concession exponent ``e_US = us_concession_exponent exp(-pressure_toughness p)`` (tougher);
-  term preference: at ``p = 1`` the shortest term is best, at ``p = 0`` the longest.
-* The discrete issues: each side's value ``c_k`` averages its term preference and the
-  *ratchet* of the rule, the growth of the amount over the term
-  ``x_k = ((1 + g_k)^(n_k - 1) - min) / (max - min)`` over the packages: the end-of-term
-  amount is the next SMA's status quo, so the U.S. values ``x_k`` and Korea ``1 - x_k``
-  beyond the payments themselves. This is where the U.S. wins on escalation and term while
-  Korea holds the amount, as in the record.
-* Korea's ideal ``I_KR = S (1 + kr_ideal_increase)``; reservation
-  ``R_KR = S (1 + kr_reservation_increase + nk_threat_gain nk_threat
-  + withdrawal_gain withdrawal_credibility p - audience_cost)``: the North Korean threat and a
-  credible withdrawal threat raise what Korea will pay; audience costs lower it (a smaller
-  win-set is leverage, Putnam 1988). Korea always prefers long, stable terms.
-* Veto: above ``veto_pressure_threshold`` the U.S. president rejects a working-level deal whose
-  level is below ``R_US + veto_strength p (I_US - R_US)``, and the negotiators' reservation
-  rises to that floor.
+* The amount issue is the first-year increase. U.S. ideal ``S (1 + us_ideal_increase +
+  pressure_ideal_gain p^2)``, reservation ``S (1 + us_reservation_increase +
+  pressure_reservation_gain p^2)``; concession exponent ``us_concession_exponent
+  exp(-pressure_toughness p)`` (tougher). Korea's reservation ``S (1 + kr_reservation_increase
+  + drivers + nk_threat_gain nk_threat + withdrawal_gain withdrawal_credibility p -
+  audience_cost)``, its ideal moved by half the drivers: defense-budget growth, worker wages
+  and the previous SMA's increase, each with a pass-through (2019: +8.2 % = that year's
+  defense growth; 2021: +13.9 % = 7.4 % defense + 6.5 % wages). A smaller win-set (audience
+  costs) is leverage (Putnam 1988).
+* The package (term and rule) is valued in money, at one exchange rate for both sides: the
+  present value of what Korea pays beyond a frozen first year, in years of the status quo
+  (:mod:`models.valuation`). The U.S. gains it; Korea loses it, convexly
+  (``kr_escalation_aversion``). Term preference follows the increase both sides expect at the
+  next renegotiation, under the administration then in office.
+* While an agreement is in force (reopened or early talks), its formula is each side's
+  disagreement point and a hard floor on the U.S. side: no year below it.
+* Before a scheduled inauguration, Korea weighs what the next administration would take
+  (a one-step look-ahead over the election): "finish before the election" (2024).
+* Veto: above ``veto_pressure_threshold`` the U.S. president rejects a deal worth less to the
+  U.S. than ``veto_strength p`` above its disagreement value; that floor falls with the U.S.
+  lapse cost and, being a utility, passes a lower first year with a term the U.S. values.
 * Ratification: the National Assembly rejects a first-year increase ``x`` over the status quo
   with probability ``1 - exp(-(x - threshold)_+ / scale)``; after a rejection Korea's
-  reservation falls to the threshold level.
+  negotiators are capped at the threshold.
 
 Where sampled values would put a reservation at or beyond an ideal, the reservation is held a
 hair inside the ideal (``MIN_GAP``) so that every draw has a well-defined utility; configs whose
-central values do so (a reservation equal to the ideal included: the side could not concede)
-are rejected at validation.
+central values do so are rejected at validation.
 
 References
 ----------
@@ -41,12 +42,24 @@ International Organization 42(3), 427-460.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from smasim.models.agents import DAYS_PER_MONTH, Side
-from smasim.models.packages import PackageSet, level_factor
+from smasim.models.agents import DAYS_PER_MONTH, Side, curvature_value
+from smasim.models.outlook import (
+    Outlook,
+    expected_jump,
+    increases,
+    successor_jump,
+)
+from smasim.models.packages import EscalationRule, PackageSet
+from smasim.models.valuation import (
+    ValueTerms,
+    common_horizon,
+    expected_next_jump,
+    value_terms,
+)
 
 MIN_GAP = 1e-6  # smallest |I - R| relative to the status quo
 
@@ -58,56 +71,32 @@ class Setting:
     Parameters
     ----------
     status_quo : float
-        Amount paid under the expiring SMA, bn KRW per year (also paid during a lapse).
+        Amount paid in the year before ``start_year``, bn KRW per year (also paid during a
+        lapse when no agreement is in force).
     packages : PackageSet
     horizon_years : int
-        Years of payments each side values.
+        Years of payments each side values (at least the longest term plus one is used:
+        :func:`models.valuation.common_horizon`).
+    start_year : int
+        First year the new agreement covers.
+    talks_year : int
+        Year the talks open (the administration in office serves to the next inauguration).
+    status_quo_rule : EscalationRule
+        How the amount moves without a new deal.
+    in_force_years : int
+        Years from ``start_year`` on that the agreement in force still covers (0 after an
+        expiry): while it runs, its path is each side's disagreement point.
     """
 
     status_quo: float
     packages: PackageSet
     horizon_years: int
-
-
-def term_preference(durations: np.ndarray, short_weight: np.ndarray) -> np.ndarray:
-    """Value of each term, in [0, 1].
-
-    Parameters
-    ----------
-    durations : ndarray, shape (K,)
-        Years.
-    short_weight : ndarray, shape (n_draws,)
-        1 prefers the shortest term, 0 the longest.
-
-    Returns
-    -------
-    ndarray, shape (n_draws, K)
-    """
-    span = durations.max() - durations.min()
-    shortness = (durations.max() - durations) / span if span > 0 else np.full(durations.shape, 0.5)
-    w = short_weight[:, None]
-    return w * shortness[None, :] + (1.0 - w) * (1.0 - shortness[None, :])
-
-
-def ratchet(growth: np.ndarray, durations: np.ndarray) -> np.ndarray:
-    """Growth of the amount over each package's term, scaled to [0, 1] over the packages.
-
-    Parameters
-    ----------
-    growth : ndarray, shape (n_draws, K)
-        Fraction per year.
-    durations : ndarray, shape (K,)
-        Years.
-
-    Returns
-    -------
-    ndarray, shape (n_draws, K)
-        0 for the package with the least growth over its term, 1 for the most.
-    """
-    end = (durations[None, :] - 1) * np.log1p(growth)
-    lo, hi = end.min(axis=1, keepdims=True), end.max(axis=1, keepdims=True)
-    span = hi - lo
-    return np.where(span > 0, (end - lo) / np.where(span > 0, span, 1.0), 0.5)
+    start_year: int = 2026
+    talks_year: int = 2024
+    status_quo_rule: EscalationRule = field(
+        default_factory=lambda: EscalationRule("frozen", "frozen")
+    )
+    in_force_years: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,55 +105,126 @@ class PackageTables:
 
     Attributes
     ----------
-    level_us, level_kr : ndarray, shape (n_draws, K)
-        Present-value level factors ``a_ik`` of each side.
-    ratchet : ndarray, shape (n_draws, K)
-        Growth over the term scaled to [0, 1] (see :func:`ratchet`).
-    kr_discrete : ndarray, shape (n_draws, K)
-        Korea's value of each package's discrete issues (pressure does not move it).
+    growth : ndarray, shape (n_draws, K)
+        Annual growth of each package's rule, fraction per year.
+    floor_factor : ndarray, shape (n_draws, K)
+        ``1 / r_k`` of :func:`in_force_floor` (1 when no agreement is in force).
+    floor : ndarray, shape (n_draws,)
+        The in-force formula's first-year amount, bn KRW; ``-inf`` when none is in force.
+    in_force_growth : ndarray, shape (n_draws,)
+        Growth of the agreement in force, fraction per year.
+    us_values, kr_values : ValueTerms
+        Each side's package values but for the expected jump (:mod:`models.valuation`).
+    us_in_force, kr_in_force : ValueTerms
+        The same for the agreement in force (one column).
     """
 
-    level_us: np.ndarray
-    level_kr: np.ndarray
-    ratchet: np.ndarray
-    kr_discrete: np.ndarray
+    growth: np.ndarray
+    floor_factor: np.ndarray
+    floor: np.ndarray
+    in_force_growth: np.ndarray
+    us_values: ValueTerms
+    kr_values: ValueTerms
+    us_in_force: ValueTerms
+    kr_in_force: ValueTerms
 
 
 def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTables:
     """The :class:`PackageTables` of a batch of draws with parameters ``v``."""
     pk = setting.packages
-    growth = pk.growth(v["cpi_rate"], v["defense_growth_rate"])
-    h = setting.horizon_years
-    growth_over_term = ratchet(growth, pk.duration)
-    # Korea always prefers long, stable terms and a low ratchet
-    kr_discrete = 0.5 * term_preference(pk.duration, np.zeros(growth.shape[0])) + 0.5 * (
-        1.0 - growth_over_term
+    by_rule = pk.rule_growth(v["cpi_rate"], v["defense_growth_rate"])
+    growth = np.repeat(by_rule, len(pk.durations), axis=1)
+    g_sq = setting.status_quo_rule.annual_rate(v["cpi_rate"], v["defense_growth_rate"])
+    if setting.in_force_years > 0:
+        r = in_force_floor(growth, pk.duration, g_sq, setting.in_force_years)
+        floor = setting.status_quo * (1.0 + g_sq)
+    else:
+        r, floor = np.ones_like(growth), np.full(g_sq.shape, -np.inf)
+    horizon = common_horizon(setting.horizon_years, pk.duration)
+    in_force_term = np.array([max(setting.in_force_years, 1)])
+
+    def terms(rate):
+        menu = value_terms(by_rule, np.asarray(pk.durations), v["cpi_rate"], rate, horizon)
+        held = value_terms(g_sq[:, None], in_force_term, v["cpi_rate"], rate, horizon)
+        return menu, held
+
+    (us_values, us_in_force), (kr_values, kr_in_force) = (
+        terms(v["us_discount_rate"]),
+        terms(v["kr_discount_rate"]),
     )
     return PackageTables(
-        level_us=level_factor(growth, pk.duration, v["us_discount_rate"], h),
-        level_kr=level_factor(growth, pk.duration, v["kr_discount_rate"], h),
-        ratchet=growth_over_term,
-        kr_discrete=kr_discrete,
+        growth=growth,
+        floor_factor=1.0 / r,
+        floor=floor,
+        in_force_growth=g_sq,
+        us_values=us_values,
+        kr_values=kr_values,
+        us_in_force=us_in_force,
+        kr_in_force=kr_in_force,
     )
+
+
+def in_force_floor(
+    growth: np.ndarray, duration: np.ndarray, in_force_growth: np.ndarray, years: int
+) -> np.ndarray:
+    """``r_k``: the least first year of package ``k`` per unit of the formula's first year.
+
+    The first year of package ``k`` must be at least ``r_k`` times the formula's for the package
+    to pay at least the agreement in force in each of its remaining ``years``:
+    ``r_k = max_j (1 + g_sq)^j / (1 + g_k)^min(j, n_k - 1)`` over ``j < years`` (after its
+    term a package's last year continues). Shape (n_draws, K); at least 1.
+    """
+    r = np.ones_like(growth)
+    formula, package = np.ones_like(in_force_growth), np.ones_like(growth)
+    for j in range(1, years):
+        formula = formula * (1.0 + in_force_growth)
+        package = np.where(j <= duration[None, :] - 1, package * (1.0 + growth), package)
+        r = np.maximum(r, formula[:, None] / package)
+    return r
+
+
+def _side_values(
+    setting: Setting, v: Mapping[str, np.ndarray], outlook: Outlook, menu, in_force
+) -> tuple[np.ndarray, np.ndarray]:
+    """Money value per year (bn KRW) of each package and of the agreement in force.
+
+    ``menu`` and ``in_force`` are a side's :class:`~models.valuation.ValueTerms`; shapes
+    (n_draws, K) and (n_draws,).
+    """
+    jump_now, jump_next = expected_jump(v, outlook.pressure), successor_jump(v, outlook)
+
+    def jump(duration):
+        return expected_next_jump(
+            duration,
+            start_year=setting.start_year,
+            now_year=outlook.now_year,
+            jump_now=jump_now,
+            jump_next_administration=jump_next,
+        )
+
+    s = setting.status_quo
+    held = np.array([max(setting.in_force_years, 1)])
+    return s * menu.value(jump(setting.packages.duration)), s * in_force.value(jump(held))[:, 0]
 
 
 def us_side(
     setting: Setting,
     v: Mapping[str, np.ndarray],
-    pressure: np.ndarray,
+    outlook: Outlook,
     tables: PackageTables | None = None,
 ) -> Side:
-    """The U.S. side under pressure ``pressure``, shape (n_draws,).
+    """The U.S. side under the administration of ``outlook``, for ``n_draws`` draws.
 
     ``tables`` (from :func:`package_tables`) saves recomputing what pressure does not move.
     """
     tables = package_tables(setting, v) if tables is None else tables
-    s = setting.status_quo
-    p2 = pressure**2
-    ideal = s * (1.0 + v["us_ideal_increase"] + v["pressure_ideal_gain"] * p2)
-    reservation = s * (1.0 + v["us_reservation_increase"] + v["pressure_reservation_gain"] * p2)
-    reservation = np.minimum(reservation, ideal - MIN_GAP * s)
-    return Side(
+    s, pressure = setting.status_quo, outlook.pressure
+    x = increases(v, pressure)
+    ideal = s * (1.0 + x["us_ideal"])
+    reservation = np.minimum(s * (1.0 + x["us_reservation"]), ideal - MIN_GAP * s)
+    menu, in_force = _side_values(setting, v, outlook, tables.us_values, tables.us_in_force)
+    low = menu.min(axis=1)
+    side = Side(
         reservation=reservation,
         ideal=ideal,
         amount_weight=v["us_amount_weight"],
@@ -174,32 +234,36 @@ def us_side(
         deadline_days=v["us_deadline_months"] * DAYS_PER_MONTH,
         lapse_cost=v["lapse_cost_us"],
         discount_rate=v["us_discount_rate"],
-        discrete_value=0.5 * term_preference(setting.packages.duration, pressure)
-        + 0.5 * tables.ratchet,
-        level_factor=tables.level_us,
+        # the U.S. gains what Korea pays beyond the first year: in years of the status quo,
+        # the one exchange rate both sides value the package at
+        discrete_value=(menu - low[:, None]) / s,
+        level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),
+        floor_factor=tables.floor_factor,
+        disagreement_base=np.zeros_like(ideal),
+        waiting_shift=np.zeros_like(ideal),
     )
+    return _with_agreement_in_force(side, setting, tables, (in_force - low) / s)
 
 
 def kr_side(
     setting: Setting,
     v: Mapping[str, np.ndarray],
-    pressure: np.ndarray,
+    outlook: Outlook,
     tables: PackageTables | None = None,
 ) -> Side:
-    """Korea's side facing U.S. pressure ``pressure``, shape (n_draws,)."""
+    """Korea's side facing the U.S. administration of ``outlook``, for ``n_draws`` draws."""
     tables = package_tables(setting, v) if tables is None else tables
-    s = setting.status_quo
-    ideal = s * (1.0 + v["kr_ideal_increase"])
-    reservation = s * (
-        1.0
-        + v["kr_reservation_increase"]
-        + v["nk_threat_gain"] * v["nk_threat"]
-        + v["withdrawal_gain"] * v["withdrawal_credibility"] * pressure
-        - v["audience_cost"]
-    )
-    reservation = np.maximum(reservation, ideal + MIN_GAP * s)
-    return Side(
+    s, pressure = setting.status_quo, outlook.pressure
+    x = increases(v, pressure)
+    ideal = s * (1.0 + x["kr_ideal"])
+    reservation = np.maximum(s * (1.0 + x["kr_reservation"]), ideal + MIN_GAP * s)
+    menu, in_force = _side_values(setting, v, outlook, tables.kr_values, tables.kr_in_force)
+    # what Korea pays beyond the first year costs it more than one for one as it grows: the
+    # Assembly and public accept inflation-like escalation far more easily than steep ones
+    menu, in_force = (escalation_cost(x, s, v["kr_escalation_aversion"]) for x in (menu, in_force))
+    high = menu.max(axis=1)
+    side = Side(
         reservation=reservation,
         ideal=ideal,
         amount_weight=v["kr_amount_weight"],
@@ -208,10 +272,76 @@ def kr_side(
         deadline_days=v["kr_deadline_months"] * DAYS_PER_MONTH,
         lapse_cost=v["lapse_cost_kr"],
         discount_rate=v["kr_discount_rate"],
-        discrete_value=tables.kr_discrete,
-        level_factor=tables.level_kr,
+        # Korea loses what it pays beyond the first year, in years of the status quo
+        discrete_value=(high[:, None] - menu) / s,
+        level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),
+        floor_factor=np.ones_like(menu),
+        disagreement_base=np.zeros_like(ideal),
+        waiting_shift=np.zeros_like(ideal),
     )
+    side = _with_agreement_in_force(side, setting, tables, (high - in_force) / s)
+    return _with_look_ahead(side, setting, v, outlook)
+
+
+def escalation_cost(value: np.ndarray, status_quo: float, aversion: np.ndarray) -> np.ndarray:
+    """Korea's cost of paying ``value`` (bn KRW per year) beyond a frozen first year.
+
+    ``V + eta V_+^2 / S``: convex, so a middle escalator (CPI-linked) can beat both a frozen
+    path and a steep one, as the record's most common rule did. Shapes of ``value``.
+    """
+    eta = aversion if value.ndim == 1 else aversion[:, None]
+    return value + eta * np.maximum(value, 0.0) ** 2 / status_quo
+
+
+def _with_agreement_in_force(side: Side, setting: Setting, tables, in_force_value) -> Side:
+    """While an agreement runs, no deal means its path: the side's utility of it."""
+    if setting.in_force_years <= 0:
+        return side
+    # bounded below like the look-ahead: a formula far beyond a side's reservation is worth
+    # at most a full span (ideal to reservation) less than the reservation
+    base = np.maximum(utility_of(side, tables.floor, in_force_value), -1.0)
+    return replace(side, disagreement_base=base)
+
+
+def utility_of(side: Side, base: np.ndarray, package_value: np.ndarray) -> np.ndarray:
+    """``u_i`` of first year ``base`` with a package worth ``package_value`` (shape (n,))."""
+    z = (base - side.reservation) / (side.ideal - side.reservation)
+    w = side.amount_weight
+    with np.errstate(over="ignore"):  # far below the reservation the utility is -inf
+        return w * curvature_value(z, side.curvature) + (1.0 - w) * package_value
+
+
+def _with_look_ahead(side: Side, setting: Setting, v, outlook: Outlook) -> Side:
+    """Korea's one-step look-ahead over the next U.S. administration.
+
+    Until the inauguration, no deal means negotiating with the next administration, whose
+    reservation Korea would have to meet at least: Korea's disagreement value is at most the
+    expected utility of that first year (with its worst package), weighted by
+    ``kr_anticipation``. Where that is worse than today's, Korea concedes more now: "finish
+    before the election" (2024).
+    """
+    if not np.isfinite(outlook.inauguration_day):
+        return side
+    s = setting.status_quo
+
+    def utility_facing(pressure):
+        first_year = s * (1.0 + increases(v, pressure)["us_reservation"])
+        # a successor far beyond Korea's reservation cannot make no deal worth less than a
+        # full span of Korea's utility (ideal to reservation) below today's: the bound keeps
+        # targets finite where the curvature's exponential would run away
+        floor = side.disagreement_base - 1.0
+        return np.maximum(utility_of(side, first_year, np.zeros_like(first_year)), floor)
+
+    if outlook.successor_pressure is not None:
+        waiting = utility_facing(outlook.successor_pressure)
+    else:
+        high = v["p_high_pressure"]
+        waiting = high * utility_facing(v["us_pressure_if_high"]) + (1.0 - high) * (
+            utility_facing(v["us_pressure_if_low"])
+        )
+    shift = v["kr_anticipation"] * np.minimum(waiting - side.disagreement_base, 0.0)
+    return replace(side, waiting_shift=shift, waiting_until_day=outlook.inauguration_day)
 
 
 def nash_weight(us: Side, kr: Side) -> np.ndarray:
@@ -224,10 +354,16 @@ def round_discount(side: Side, interval_days: float) -> np.ndarray:
     return (1.0 + side.discount_rate) ** (-interval_days / 365.25)
 
 
-def veto_floor(
+def veto_utility(
     us: Side, pressure: np.ndarray, *, strength: np.ndarray, threshold: np.ndarray
 ) -> np.ndarray:
-    """Level below which the U.S. president vetoes a deal; ``-inf`` where there is no review.
+    """U.S. utility below which the president vetoes a deal; ``-inf`` where there is no review.
+
+    ``strength p`` above the U.S. disagreement value before any lapse; like the negotiators'
+    own floor it falls with the U.S. lapse cost once the old SMA has expired (the president
+    too pays for a lapse: 2020-21), and because it is a utility, a deal the U.S. values more
+    in other ways (a short term it expects to renegotiate upward) passes with a lower first
+    year (2019: +8.2 % for one year).
 
     Parameters
     ----------
@@ -239,9 +375,9 @@ def veto_floor(
     Returns
     -------
     ndarray, shape (n_draws,)
-        bn KRW per year (present-value level, U.S. discounting).
+        Utility (before lapse costs).
     """
-    floor = us.reservation + strength * pressure * (us.ideal - us.reservation)
+    floor = us.disagreement_base + strength * pressure
     return np.where(pressure > threshold, floor, -np.inf)
 
 

@@ -11,44 +11,57 @@ reads in :mod:`models.parameters` (with defaults, so no config has to change); a
 it on the calendar with ``[[calendar.events]]``.
 
 The negotiation is passed in as ``ng`` and used through ``env``, ``v`` (sampled parameters by
-name, each shape (n_draws,)), ``noise``, ``pressure``, ``high_pressure``, ``us``,
-``new_administration`` and ``reschedule``; this module does not import it, so the two never
-form an import circle.
+name, each shape (n_draws,)), ``noise``, ``setting``, ``outlook``, ``high_pressure``, ``us``,
+``new_outlook``, ``log``, ``traced_draws`` and ``reschedule``; this module does not import
+it, so the two never form an import circle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from smasim.models.outlook import Outlook
+from smasim.models.valuation import next_inauguration_year
 from smasim.simulation.records import CalendarEvent
 
 Labeller = Callable[[int], str]
 
 
 def election(ng: Any, event: CalendarEvent) -> Generator:
-    """The U.S. presidential election: a high-pressure administration with ``p_high_pressure``.
+    """The U.S. presidential election: a high-pressure winner with ``p_high_pressure``.
 
-    The winner's pressure index replaces ``us_pressure``; a new high-pressure administration
-    restarts the U.S. concession clock, and any veto floor of the old one lapses.
+    The winner is known from election day, and both sides now expect it (Korea's look-ahead,
+    the term a renegotiation would meet); it takes office at the inauguration.
     """
     yield ng.env.timeout(event.day - ng.env.now)
     high = ng.noise.election < ng.v["p_high_pressure"]
     ng.high_pressure[:] = high
-    pressure = np.where(high, ng.v["us_pressure_if_high"], ng.v["us_pressure_if_low"])
-    clock_start = np.where(high, ng.env.now, ng.us.clock_start_day)
-    ng.new_administration(pressure, clock_start)
+    winner = np.where(high, ng.v["us_pressure_if_high"], ng.v["us_pressure_if_low"])
+    ng.new_outlook(replace(ng.outlook, successor_pressure=winner))
     for i in ng.traced_draws():
-        ng.log(
-            -1,
-            "election",
-            draw=i,
-            high_pressure=bool(high[i]),
-            pressure=float(ng.pressure[i]),
-        )
+        ng.log(-1, "election", draw=i, high_pressure=bool(high[i]), pressure=float(winner[i]))
+    ng.reschedule()
+
+
+def inauguration(ng: Any, event: CalendarEvent) -> Generator:
+    """The election's winner takes office (20 January): its pressure, its own clock.
+
+    A new high-pressure administration restarts the U.S. concession clock; the old
+    president's veto floor lapses. An inauguration with no election before it in the talks
+    changes nothing.
+    """
+    yield ng.env.timeout(event.day - ng.env.now)
+    winner = ng.outlook.successor_pressure
+    if winner is not None:
+        clock_start = np.where(ng.high_pressure, ng.env.now, ng.us.clock_start_day)
+        took_office = next_inauguration_year(ng.setting.talks_year)
+        ng.new_outlook(Outlook(winner, took_office), clock_start_day=clock_start)
+        for i in ng.traced_draws():
+            ng.log(-1, "inauguration", draw=i, pressure=float(winner[i]))
     ng.reschedule()
 
 
@@ -67,6 +80,7 @@ class EventKind:
 
 EVENTS: dict[str, EventKind] = {
     "election": EventKind(election),
+    "inauguration": EventKind(inauguration),
 }
 
 
@@ -89,8 +103,8 @@ def _agreement(d: dict, label: Labeller) -> str:
 
 def _veto(d: dict, label: Labeller) -> str:
     return (
-        f"[bold]U.S. president vetoes[/bold] (floor level {d['floor_level']:,.1f} bn KRW/yr); "
-        "talks go on"
+        f"[bold]U.S. president vetoes[/bold] (U.S. utility floor {d['floor_utility']:.3f}, "
+        "falling with lapse costs); talks go on"
     )
 
 
@@ -104,7 +118,7 @@ def _ratification(d: dict, label: Labeller) -> str:
 
 def _election(d: dict, label: Labeller) -> str:
     kind = "high-pressure" if d["high_pressure"] else "low-pressure"
-    return f"U.S. election: {kind} administration (pressure {d['pressure']:.2f})"
+    return f"U.S. election: a {kind} administration wins (pressure {d['pressure']:.2f})"
 
 
 # How a trace tells each kind of line (rich markup): ``text(detail, package_label)``.
@@ -116,4 +130,5 @@ TRACE_LINES: dict[str, Callable[[dict, Labeller], str]] = {
     "ratification": _ratification,
     "expiry": lambda d, label: "the old SMA expires",
     "election": _election,
+    "inauguration": lambda d, label: f"U.S. inauguration (pressure {d['pressure']:.2f})",
 }

@@ -1,37 +1,40 @@
 """One SimPy environment negotiating a whole batch of draws.
 
-The talks are a SimPy process stepping through the round calendar; the U.S. election, the old
-SMA's expiry and each cohort's ratification vote are processes of their own. Every process
-acts on arrays of draws: Python loops run over rounds and events, never over draws.
+The talks are a SimPy process stepping through the round calendar; political events (the U.S.
+election, the inauguration: :mod:`simulation.events`), the old SMA's expiry and each cohort's
+ratification vote are processes of their own. Every process acts on arrays of draws: Python
+loops run over rounds and events, never over draws.
 
 Finding the round an agreement is reached
 -----------------------------------------
 Between events each side's target utility only falls (:func:`models.agents.target_utility`),
 so the zone of agreement only widens: whether it is non-empty is monotone in the round. When a
-segment of rounds opens (talks start, the election, a veto, a failed ratification), each
+segment of rounds opens (talks start, an event, a veto, a failed ratification), each
 draw's first round with a zone is found by vectorized bisection over the segment's rounds
 (``log2`` of the rounds, not one evaluation per round), and the round process then acts only
 on the draws whose round it is. Draws with no zone before the next event sleep until it.
 
-Time is in days since the talks open (the first round). Event order on one day: the election,
+Time is in days since the talks open (the first round). Event order on one day: the events,
 then the round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 
 import numpy as np
 import simpy
 
 from smasim.models.acceptance import AcceptanceTable
 from smasim.models.agents import (
+    DAYS_PER_MONTH,
     Side,
     disagreement_value,
     target_utility,
 )
 from smasim.models.bargaining import CONCEPTS, Agreement, solve_zone
+from smasim.models.outlook import Outlook
 from smasim.models.pressure import (
     Setting,
     kr_side,
@@ -40,7 +43,7 @@ from smasim.models.pressure import (
     rejection_probability,
     round_discount,
     us_side,
-    veto_floor,
+    veto_utility,
 )
 from smasim.simulation.events import EVENTS
 from smasim.simulation.records import (
@@ -94,12 +97,17 @@ class BatchNegotiation:
         self.pressure = values["us_pressure"].astype(float).copy()
         self.high_pressure = np.zeros(n, dtype=bool)
         self.tables = package_tables(setting, values)
-        self._set_sides(
-            us_side(setting, values, self.pressure, self.tables),
-            kr_side(setting, values, self.pressure, self.tables),
+        self.outlook = Outlook(
+            self.pressure, setting.talks_year, inauguration_day=calendar.inauguration_day
         )
-        # hard limits on what each side's negotiators may accept
-        self.us_floor = np.full(n, -np.inf)  # level, set by a presidential veto
+        self._set_sides(
+            us_side(setting, values, self.outlook, self.tables),
+            kr_side(setting, values, self.outlook, self.tables),
+        )
+        # hard limits on what each side's negotiators may accept: the U.S. floor (first year
+        # times floor_factor) of an agreement in force, raised by a presidential veto
+        self.us_floor = self.tables.floor.copy()
+        self.president_floor = np.full(n, -np.inf)  # utility, set by a veto
         self.kr_cap = np.full(n, np.inf)  # first-year amount, set by a failed ratification
         self.status = np.where(noise.talks < values["talks_probability"], ACTIVE, NO_TALKS)
         self.next_round = np.full(n, self.n_rounds)
@@ -119,7 +127,7 @@ class BatchNegotiation:
             high_pressure=self.high_pressure,
             trace=[],
         )
-        self.pending = _empty_agreement(n)  # deals struck ahead of their rounds
+        self.pending = Agreement.empty(n)  # deals struck ahead of their rounds
         self.env = simpy.Environment()
         self.events_done = 0  # events that have happened, in calendar order
 
@@ -147,18 +155,26 @@ class BatchNegotiation:
             self._round(r)
 
     # --- what events act through (simulation.events) ---------------------------------------
-    def new_administration(self, pressure: np.ndarray, clock_start_day: np.ndarray) -> None:
-        """A new U.S. administration: its pressure index and concession clock, shape (n_draws,).
+    def new_outlook(self, outlook: Outlook, clock_start_day: np.ndarray | None = None) -> None:
+        """What both sides know and expect of U.S. administrations changed (an event).
 
-        Both sides' preferences follow the new pressure; the old president's veto floor lapses.
+        Both sides' preferences follow; with ``clock_start_day`` (shape (n_draws,)) a new
+        administration has taken office: its concession clock, and the old president's veto
+        floor lapses (the agreement in force still binds).
         """
-        self.pressure = pressure
-        us = us_side(self.setting, self.v, self.pressure, self.tables)
-        self._set_sides(
-            replace(us, clock_start_day=clock_start_day),
-            kr_side(self.setting, self.v, self.pressure, self.tables),
-        )
-        self.us_floor[:] = -np.inf  # a new administration sets its own floor
+        self.outlook = outlook
+        self.pressure = outlook.pressure
+        us = us_side(self.setting, self.v, outlook, self.tables)
+        if clock_start_day is not None:
+            us = replace(us, clock_start_day=clock_start_day)
+            self.us_floor[:] = self.tables.floor
+            self.president_floor[:] = -np.inf
+        else:
+            us = replace(us, clock_start_day=self.us.clock_start_day)
+        self._set_sides(us, kr_side(self.setting, self.v, outlook, self.tables))
+        # the same president's veto still holds the negotiators (his floor, not a new one)
+        base = np.maximum(self.us.disagreement_base, self.president_floor)
+        self.us = replace(self.us, disagreement_base=base)
 
     def reschedule(self) -> None:
         """After an event: every active draw's next round with a zone, from today's round on."""
@@ -227,15 +243,15 @@ class BatchNegotiation:
             return
         if self.tracing:
             deal = self._deals(draws, np.full(draws.size, r))
-            vetoed = self._review(draws, deal)
+            vetoed = self._review(draws, deal, np.full(draws.size, day))
             log_deals(self, r, draws, deal, vetoed)
             bad = draws[vetoed]
             if bad.size:
                 self._veto(bad)
                 self._schedule(bad, r + 1)
-            draws, deal = draws[~vetoed], _take_agreement(deal, ~vetoed)
+            draws, deal = draws[~vetoed], deal.take(~vetoed)
         else:
-            deal = _take_agreement(self.pending, draws)  # struck when the round was set
+            deal = self.pending.take(draws)  # struck when the round was set
         o = self.out
         o.agree_day[draws], o.agree_round[draws] = day, r
         o.base[draws], o.package[draws] = deal.base, deal.package
@@ -247,10 +263,10 @@ class BatchNegotiation:
         """The working-level deal of each draw at its round ``rounds[j]`` (where it has a zone)."""
         if CONCEPTS[self.concept].round_dependent and np.unique(rounds).size > 1:
             # e.g. a deadline's backward induction depends on the round: one solve per round
-            deal = _empty_agreement(draws.size)
+            deal = Agreement.empty(draws.size)
             for r in np.unique(rounds):
                 j = np.flatnonzero(rounds == r)
-                _put_agreement(deal, j, self._deals(draws[j], rounds[j]))
+                deal.put(j, self._deals(draws[j], rounds[j]))
             return deal
         days = self.calendar.round_days[rounds]
         exp = self.calendar.expiry_day
@@ -271,17 +287,25 @@ class BatchNegotiation:
             rows=draws,
         )
 
-    def _review(self, draws: np.ndarray, deal: Agreement) -> np.ndarray:
-        """Whether the U.S. president vetoes each working-level deal."""
-        level = deal.base * self.us.level_factor[draws, deal.package]
-        floor = self.veto_level[draws]
+    def _review(self, draws: np.ndarray, deal: Agreement, days: np.ndarray) -> np.ndarray:
+        """Whether the U.S. president vetoes each working-level deal, struck on ``days``."""
+        lapse = np.maximum(days - self.calendar.expiry_day, 0.0) / DAYS_PER_MONTH
+        floor = self.veto_level[draws] - self.us.lapse_cost[draws] * lapse
         # a deal struck on the floor of an earlier veto must pass despite rounding
-        return level < floor - VETO_TOLERANCE * np.abs(floor)
+        return deal.u_us < floor - VETO_TOLERANCE * np.maximum(np.abs(floor), 1.0)
 
     def _veto(self, draws: np.ndarray) -> None:
-        """Vetoed draws: counted, and their negotiators held to the president's floor."""
+        """Vetoed draws: counted, and their negotiators held to the president's floor.
+
+        The floor is a utility that falls with lapse costs, as the negotiators' own does.
+        """
         self.out.vetoes[draws] += 1
-        self.us_floor[draws] = np.maximum(self.us_floor[draws], self.veto_level[draws])
+        self.president_floor[draws] = np.maximum(
+            self.president_floor[draws], self.veto_level[draws]
+        )
+        base = self.us.disagreement_base.copy()
+        base[draws] = np.maximum(base[draws], self.president_floor[draws])
+        self.us = replace(self.us, disagreement_base=base)
         self._clear_agreement(draws)
 
     def _schedule(self, draws: np.ndarray, r_from) -> None:
@@ -302,8 +326,8 @@ class BatchNegotiation:
         while todo.size:
             rounds = self.next_round[todo]
             deal = self._deals(todo, rounds)
-            _put_agreement(self.pending, todo, deal)
-            vetoed = self._review(todo, deal)
+            self.pending.put(todo, deal)
+            vetoed = self._review(todo, deal, self.calendar.round_days[rounds])
             bad = todo[vetoed]
             if bad.size == 0:
                 break
@@ -321,7 +345,7 @@ class BatchNegotiation:
         self.alpha = nash_weight(us, kr)
         self.delta_us = round_discount(us, self.calendar.round_interval_days)
         self.delta_kr = round_discount(kr, self.calendar.round_interval_days)
-        self.veto_level = veto_floor(
+        self.veto_level = veto_utility(
             us,
             self.pressure,
             strength=self.v["veto_strength"],
@@ -339,11 +363,6 @@ class BatchNegotiation:
         side = "left" if inclusive else "right"
         return int(np.searchsorted(self.calendar.round_days, day, side=side))
 
-    def _zone_exists(self, draws: np.ndarray, rounds: np.ndarray) -> np.ndarray:
-        """Whether draw ``draws[j]`` has a non-empty zone at round ``rounds[j]``."""
-        lo, hi = self._zone(draws, self.calendar.round_days[rounds])
-        return (lo <= hi).any(axis=1)
-
     def _zone(self, draws: np.ndarray, days: np.ndarray):
         """Zone of agreement per package, bn KRW, each shape (len(draws), K).
 
@@ -356,7 +375,7 @@ class BatchNegotiation:
         floor, cap = self.us_floor[draws], self.kr_cap[draws]
         limited = np.isfinite(floor)
         if limited.any():
-            limit = floor[limited, None] / self.us.level_factor[draws[limited]]
+            limit = floor[limited, None] / self.us.floor_factor[draws[limited]]
             lo[limited] = np.maximum(lo[limited], limit)
         # the Assembly votes on the first-year increase, so its cap is on the first-year amount
         return lo, np.minimum(hi, cap[:, None])
@@ -378,17 +397,3 @@ class BatchNegotiation:
     def _log(self, r: int, kind: str, **detail) -> None:
         if self.tracing:
             self.out.trace.append(TraceEvent(float(self.env.now), r, kind, detail))
-
-
-def _empty_agreement(n: int) -> Agreement:
-    nan = np.full(n, np.nan)
-    return Agreement(nan, np.full(n, -1), nan.copy(), nan.copy(), np.ones(n, dtype=bool))
-
-
-def _take_agreement(deal: Agreement, rows) -> Agreement:
-    return Agreement(*(getattr(deal, f.name)[rows] for f in fields(Agreement)))
-
-
-def _put_agreement(deal: Agreement, rows, values: Agreement) -> None:
-    for f in fields(Agreement):
-        getattr(deal, f.name)[rows] = getattr(values, f.name)

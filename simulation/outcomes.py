@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from smasim.models.agents import DAYS_PER_MONTH
+from smasim.models.outlook import renegotiated_increase
 from smasim.models.packages import contribution_path
 from smasim.simulation.records import DONE, NO_TALKS, OUTCOMES, BatchOutcome, Experiment
 from smasim.simulation.sampling import Noise
@@ -64,6 +65,9 @@ def outcome_columns(
 
     agree_year = e.date(out.agree_day).astype("datetime64[Y]").astype(np.int64) + 1970
     first_year = np.maximum(np.where(agreed, agree_year, e.start_year), e.start_year)
+    # after its term an agreement is renegotiated at the increase expected then (the
+    # continuation assumption, the same the sides value packages by)
+    term_end = e.start_year + np.maximum(duration, 1) - 1
     path, _ = contribution_path(
         np.where(agreed, out.base, e.setting.status_quo),
         np.nan_to_num(growth),
@@ -72,11 +76,33 @@ def outcome_columns(
         first_year=first_year,
         status_quo=0.0,
         years=years,
+        next_jump=renegotiated_increase(values, out.pressure_final, term_end, agree_year),
+        later_growth=values["cpi_rate"],
     )
     lapsed_years = years[None, :] < first_year[:, None]
     path = np.where(
         agreed[:, None] & ~lapsed_years & (years[None, :] >= e.start_year), path, fallback
     )
+    if e.setting.in_force_years > 0:
+        # while the agreement in force runs, no year falls below its formula: the U.S. floor
+        # holds a deal struck before start_year to it, and the U.S. takes no less in a later
+        # year (a deal struck late, a short term renegotiated) than the formula still owed
+        covered = years[None, :] < e.start_year + e.setting.in_force_years
+        path = np.where(covered, np.maximum(path, fallback), path)
+    # a lapse ends: the year after the hard stop, renewed talks settle at the increase
+    # expected then over what was paid in lapse (2021: +13.9 % after 15 months)
+    stop_year = int(e.date([e.hard_stop_day])[0].astype("datetime64[Y]").astype(np.int64)) + 1970
+    if e.hard_stop_day > cal.expiry_day:
+        failed = outcome == 2
+        settle = renegotiated_increase(
+            values, out.pressure_final, np.full(n, stop_year), np.full(n, stop_year)
+        )
+        last = e.setting.status_quo * (1.0 + g_sq) ** max(stop_year - e.start_year + 1, 0)
+        after = np.maximum(years[None, :] - stop_year - 1, 0)
+        renewed = (
+            last[:, None] * (1.0 + settle[:, None]) * (1.0 + values["cpi_rate"][:, None]) ** after
+        )
+        path = np.where(failed[:, None] & (years[None, :] > stop_year), renewed, path)
 
     end_day = np.where(
         agreed, out.in_force_day, np.where(outcome == 3, cal.expiry_day, e.hard_stop_day)

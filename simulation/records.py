@@ -51,6 +51,9 @@ class Calendar:
     events : tuple of CalendarEvent
         Political events inside the talks, by day; each is a SimPy process of its own
         (:mod:`simulation.events`) and ends a screening segment of rounds.
+    inauguration_day : float
+        The next U.S. inauguration after an election still ahead when talks open (inside the
+        talks or after them: Korea looks ahead to it either way); ``inf`` if none.
     """
 
     round_days: np.ndarray
@@ -58,6 +61,7 @@ class Calendar:
     ratification_lag_days: float
     round_interval_days: float
     events: tuple[CalendarEvent, ...] = ()
+    inauguration_day: float = float("inf")
 
     @property
     def election_day(self) -> float | None:

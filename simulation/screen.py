@@ -95,7 +95,7 @@ class Screen:
             self.draws,
             *self._targets(rounds),
             floor=self.floor,
-            us_level_factor=ng.us.level_factor,
+            us_level_factor=ng.us.floor_factor,
             cap=self.cap,
             widest=widest,
         )
@@ -110,7 +110,7 @@ class Screen:
             packages,
             *self._targets(rounds),
             floor=self.floor,
-            us_level_factor=ng.us.level_factor,
+            us_level_factor=ng.us.floor_factor,
             cap=self.cap,
         )
 

@@ -59,4 +59,4 @@ def log_deals(ng, r: int, draws: np.ndarray, deal: Agreement, vetoed: np.ndarray
             u_kr=float(deal.u_kr[j]),
         )
         if vetoed[j]:
-            ng.log(r, "veto", draw=int(i), floor_level=float(ng.veto_level[i]))
+            ng.log(r, "veto", draw=int(i), floor_utility=float(ng.veto_level[i]))

@@ -47,6 +47,9 @@ def linear_side(
         discrete_value=table(discrete, 0.0),
         level_factor=table(factor, 1.0),
         clock_start_day=np.zeros(n),
+        floor_factor=np.ones((n, n_packages)),
+        disagreement_base=np.zeros(n),
+        waiting_shift=np.zeros(n),
     )
 
 
@@ -55,7 +58,13 @@ DAYS_PER_MONTH = 30.4375  # as models.agents.DAYS_PER_MONTH
 # The toy negotiation of the trace and degenerate-model tests: one frozen 1-year package,
 # linear utilities, no pressure. U.S. reservation 110, ideal 150; Korea ideal 100,
 # reservation 120 (status quo 100); both concede linearly to their reservation by day 100.
+# Korea's drivers, look-ahead and escalation aversion are off.
 TOY_PARAMETERS = {
+    "kr_defense_pass_through": 0.0,
+    "kr_wage_pass_through": 0.0,
+    "kr_precedent_weight": 0.0,
+    "kr_anticipation": 0.0,
+    "kr_escalation_aversion": 0.0,
     "us_pressure": 0.0,
     "p_high_pressure": 0.0,
     "us_pressure_if_high": 1.0,

@@ -103,7 +103,7 @@ def configs(tmp_path_factory) -> dict[str, Path]:
         "close": write_config(
             d,
             "close",
-            '[parameters]\nkr_reservation_increase = { dist = "uniform", loc = 0.065, '
+            '[parameters]\nkr_reservation_increase = { dist = "uniform", loc = -0.015, '
             "scale = 0.06 }",
         ),
         # high pressure certain as a constant: one design column fewer than the base

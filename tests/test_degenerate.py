@@ -46,6 +46,7 @@ from smasim.experiments.config.load import build_experiment, read_raw, validate
 from smasim.experiments.config.schema import ConfigError
 from smasim.experiments.runs.runner import run_experiment
 from smasim.experiments.runs.store import read_draws
+from smasim.models.outlook import Outlook
 from smasim.models.pressure import MIN_GAP, kr_side, us_side
 from smasim.simulation.montecarlo import negotiate, sample_batch
 from tests.helpers import TOY_PARAMETERS
@@ -177,7 +178,11 @@ def test_no_zone_at_any_time_pays_the_status_quo_and_every_draw_lapses(tmp_path,
     assert (table["agreement_round"] == -1).all() and (table["package"] == -1).all()
     assert np.isnat(table["agreement_date"]).all()
     assert np.isnan(table["base_bn_krw"]).all()  # no agreed amount: NaN by definition
-    assert_status_quo_paid(summary, table, printed, STATUS_QUO)
+    # the lapse ends: renewed talks settle the year after the hard stop (2031) at the increase
+    # both sides expect, the midpoint of the reservations (+10 %, +4 %) = +7 %, over the
+    # status quo paid in lapse; CPI (2 %) after that
+    for year, amount in (("2031", 107.0), ("2032", 107.0 * 1.02), ("2033", 107.0 * 1.02**2)):
+        assert table[f"amount_{year}_bn_krw"] == pytest.approx(np.full(DRAWS, amount))
     assert_no_agreement_summary(summary, printed)
     # all draws lapse: from the end of 30 Apr (day 120) to the hard stop (day 180)
     lapse = (180 - 120) / DAY
@@ -247,12 +252,13 @@ def test_sampled_reservations_beyond_the_ideal_are_held_inside_it(tmp_path, caps
     cfg = toy(kr_reservation_increase={"dist": "uniform", "loc": -0.06, "scale": 0.16})
     experiment = build_experiment(validate(cfg))
     values, _ = sample_batch(experiment, 3, 0, DRAWS)
-    kr = kr_side(experiment.setting, values, values["us_pressure"])
+    outlook = Outlook(values["us_pressure"], experiment.setting.talks_year)
+    kr = kr_side(experiment.setting, values, outlook)
     crossed = values["kr_reservation_increase"] <= 0.0
     assert crossed.any() and (~crossed).any()
     assert kr.reservation[crossed] == pytest.approx(STATUS_QUO * (1 + MIN_GAP), rel=1e-12)
     assert (kr.reservation > kr.ideal).all()
-    us = us_side(experiment.setting, values, values["us_pressure"])
+    us = us_side(experiment.setting, values, outlook)
     assert (us.reservation < us.ideal).all()
 
     _, table, printed = run_cli(tmp_path, cfg, capsys)
@@ -337,8 +343,11 @@ def test_one_round_with_overlapping_ideals_settles_at_the_nash_point(tmp_path, c
     assert summary["agreement_date"]["q50"] == "2030-01-01"
     assert summary["in_force_date"]["q50"] == "2030-01-11"
     assert summary["rule_share"] == {"frozen": 1.0} and summary["duration_share"] == {"1": 1.0}
-    # after the 1-year term the amount stays frozen at the agreed level
-    assert table_rows(printed)["2033"][:5] == ["117.5"] * 5
+    # after the 1-year term the agreement is renegotiated at the increase both sides expect,
+    # the midpoint of the reservations (+5 %, +30 %): 2032 = 117.5 x 1.175 = 138.06, then CPI
+    # (2 %): 2033 = 140.82
+    assert table["amount_2032_bn_krw"] == pytest.approx(np.full(DRAWS, 117.5 * 1.175))
+    assert table_rows(printed)["2033"][:5] == ["140.8"] * 5
 
 
 def test_hard_stop_on_the_first_rounds_date_drops_the_later_rounds(tmp_path, capsys):

@@ -14,8 +14,8 @@ from smasim.models.agents import (
     target_utility,
     utility,
 )
-from smasim.models.packages import EscalationRule, PackageSet, contribution_path, level_factor
-from smasim.models.pressure import rejection_probability, veto_floor
+from smasim.models.packages import EscalationRule, PackageSet, contribution_path
+from smasim.models.pressure import rejection_probability, veto_utility
 from tests.helpers import linear_side
 
 
@@ -38,16 +38,6 @@ def test_package_set_is_rule_major():
     assert pk.label(3) == "b, 5 yr"
     with pytest.raises(ValueError, match="between 1 and 6"):
         PackageSet((EscalationRule("a", "frozen"),), (7,))
-
-
-def test_level_factor_matches_the_present_value_sum():
-    # a = sum_j (1+g)^min(j, n-1) (1+r)^-j / sum_j (1+r)^-j, written out for H = 5
-    g, r, n, h = 0.04, 0.07, 3, 5
-    num = sum((1 + g) ** min(j, n - 1) / (1 + r) ** j for j in range(h))
-    den = sum(1 / (1 + r) ** j for j in range(h))
-    got = level_factor(np.array([[g, 0.0]]), np.array([n, 6]), np.array([r]), h)
-    assert got[0, 0] == pytest.approx(num / den, rel=1e-14)
-    assert got[0, 1] == 1.0  # a frozen package's level is its amount
 
 
 def test_contribution_path_freezes_lapsed_years_and_years_after_the_term():
@@ -127,12 +117,13 @@ def test_ratification_risk_rises_past_the_threshold():
 
 
 def test_veto_only_above_the_pressure_threshold():
+    # the president's floor is a U.S. utility: strength x pressure above its disagreement value
     us = linear_side(np.array([110.0, 110.0]), 150.0)
-    floor = veto_floor(
+    floor = veto_utility(
         us, np.array([0.5, 0.9]), strength=np.full(2, 0.5), threshold=np.full(2, 0.7)
     )
     assert floor[0] == -np.inf
-    assert floor[1] == pytest.approx(110 + 0.5 * 0.9 * 40)
+    assert floor[1] == pytest.approx(0.5 * 0.9)
 
 
 @settings(max_examples=100, deadline=None)

@@ -120,9 +120,12 @@ def test_outcome_table_is_consistent(experiment):
     agreed = cols["outcome"] <= 1
     assert np.isfinite(cols["base_bn_krw"][agreed]).all()
     assert np.isnan(cols["base_bn_krw"][~agreed]).all()
-    # no agreement: the status quo (2025 level) is paid every year
+    # no agreement: the status quo (2025 level) is paid through the hard stop's year (2027);
+    # then renewed talks settle above it
     none = cols["outcome"] == 2
-    assert np.allclose(cols["amount_2028_bn_krw"][none], experiment.setting.status_quo)
+    assert none.any()
+    assert np.allclose(cols["amount_2027_bn_krw"][none], experiment.setting.status_quo)
+    assert (cols["amount_2028_bn_krw"][none] > experiment.setting.status_quo).all()
     # lapse months are positive exactly for deals in force after expiry and for no deal
     assert ((cols["lapse_months"] > 0) == (cols["outcome"] >= 1) & (cols["outcome"] <= 2)).all()
     # the first agreed year is the base amount when the deal is struck before 2026

@@ -116,9 +116,10 @@ def test_a_failed_ratification_caps_korea_and_talks_go_on():
 
 
 def test_a_veto_raises_the_us_floor_and_the_deal_comes_later():
-    # pressure 0.95 > threshold: the president's floor is R + 0.5 * 0.95 * (I - R)
-    # = 110 + 19 = 129 > 115, so the Nash deal is vetoed; with more rounds after it the
-    # talks settle at or above the floor
+    # pressure 0.95 > threshold: the president's floor is a U.S. utility of 0.5 * 0.95 = 0.475
+    # above its disagreement value (0 before any lapse; no lapse cost here), i.e. a first
+    # year of 110 + 0.475 * 40 = 129 with the toy's linear utility and one package; the Nash
+    # deal below it is vetoed, and with more rounds after it the talks settle at or above it
     cfg = toy_config(
         us_pressure=0.95,
         veto_strength=0.5,
@@ -134,9 +135,9 @@ def test_a_veto_raises_the_us_floor_and_the_deal_comes_later():
     kinds = [e.kind for e in out.trace]
     assert "veto" in kinds
     veto = next(e for e in out.trace if e.kind == "veto")
-    assert veto.detail["floor_level"] == pytest.approx(110 + 0.5 * 0.95 * 40)
+    assert veto.detail["floor_utility"] == pytest.approx(0.5 * 0.95)
     assert out.vetoes[0] == 1 and out.status[0] == DONE
-    assert out.base[0] >= veto.detail["floor_level"] - 1e-9
+    assert out.base[0] >= 110 + 0.5 * 0.95 * 40 - 1e-9
     assert out.agree_day[0] > veto.day
 
 
@@ -214,6 +215,7 @@ def test_more_us_pressure_never_lowers_the_static_nash_amount(p_lo, dp, gain, rg
     # rational set): a higher U.S. reservation and ideal move the Nash point up
     from smasim.models.agents import amount_at_utility
     from smasim.models.bargaining import solve_zone
+    from smasim.models.outlook import Outlook
     from smasim.models.pressure import kr_side, nash_weight, us_side
 
     cfg = toy_config(
@@ -226,7 +228,11 @@ def test_more_us_pressure_never_lowers_the_static_nash_amount(p_lo, dp, gain, rg
     experiment = build_experiment(validate(cfg))
     values = {s.name: np.full(2, s.central()) for s in experiment.specs}
     p = np.array([p_lo, min(p_lo + dp, 1.0)])
-    us, kr = us_side(experiment.setting, values, p), kr_side(experiment.setting, values, p)
+    outlook = Outlook(p, experiment.setting.talks_year)
+    us, kr = (
+        us_side(experiment.setting, values, outlook),
+        kr_side(experiment.setting, values, outlook),
+    )
     zero = np.zeros(2)
     deal = solve_zone(
         us,

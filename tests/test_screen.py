@@ -72,15 +72,18 @@ def test_screen_finds_the_first_round_with_a_zone(config, limits):
 
 def test_screen_after_the_election_uses_the_new_sides():
     ng = negotiation("sma12_may2024", 2000)
-    (event,) = ng.calendar.events
-    ng.env.process(election(ng, event))  # the election replaces the sides
+    event = ng.calendar.events[0]
+    assert event.kind == "election"
+    ng.env.process(election(ng, event))  # the election changes what both sides expect
     ng.env.run(until=ng.calendar.election_day + 1e-9)
     assert ng.high_pressure.any() and not ng.high_pressure.all()
     draws = np.flatnonzero(ng.status == ACTIVE)
     r_from = ng._first_round_after(ng.calendar.election_day, inclusive=True)
     ng._screen(draws, r_from)
+    r_to = ng._segment_end()  # the inauguration ends this segment
+    assert r_from < r_to < ng.n_rounds
     np.testing.assert_array_equal(
-        ng.next_round[draws], first_round_by_stepping(ng, draws, r_from, ng.n_rounds)
+        ng.next_round[draws], first_round_by_stepping(ng, draws, r_from, r_to)
     )
 
 
@@ -103,7 +106,7 @@ def test_blocked_kernels_equal_the_zone_bit_for_bit(limits):
         zone = lo <= hi
         opened, widest = zone_open(
             ng.us_table, ng.kr_table, draws, t_us, t_kr,
-            floor=floor, us_level_factor=ng.us.level_factor, cap=cap, widest=True,
+            floor=floor, us_level_factor=ng.us.floor_factor, cap=cap, widest=True,
         )  # fmt: skip
         np.testing.assert_array_equal(opened, zone.any(axis=1))
         gap = np.where(np.isnan(hi - lo), -np.inf, hi - lo)
@@ -111,7 +114,7 @@ def test_blocked_kernels_equal_the_zone_bit_for_bit(limits):
         packages = rng.integers(0, lo.shape[1], draws.size)
         single = package_open(
             ng.us_table, ng.kr_table, draws, packages, t_us, t_kr,
-            floor=floor, us_level_factor=ng.us.level_factor, cap=cap,
+            floor=floor, us_level_factor=ng.us.floor_factor, cap=cap,
         )  # fmt: skip
         np.testing.assert_array_equal(single, zone[np.arange(draws.size), packages])
 

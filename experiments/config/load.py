@@ -150,8 +150,13 @@ def build_experiment(cfg: Config) -> Experiment:
     stop = day(cal.hard_stop)
     extra = np.arange(listed[-1] + cal.round_interval_days, stop + 1e-9, cal.round_interval_days)
     round_days = np.concatenate([np.asarray(listed), extra])
-    dated = [("election", cal.election)] if cal.election is not None else []
-    dated += [(e.kind, e.date) for e in cal.events]
+    dated = [(e.kind, e.date) for e in cal.events]
+    inauguration = float("inf")
+    if cal.election is not None and cal.election > t0:
+        # the winner takes office on 20 January; both events go on the calendar
+        taking_office = cal.inauguration or dt.date(cal.election.year + 1, 1, 20)
+        dated = [("election", cal.election), ("inauguration", taking_office), *dated]
+        inauguration = day(taking_office)
     # by date (stable: the election first on a shared day); those outside the talks do nothing
     events = [
         CalendarEvent(kind, day(d))
@@ -163,13 +168,23 @@ def build_experiment(cfg: Config) -> Experiment:
     )
     return Experiment(
         name=ex.name,
-        setting=Setting(a.status_quo_bn_krw, packages, a.horizon_years),
+        setting=Setting(
+            a.status_quo_bn_krw,
+            packages,
+            a.horizon_years,
+            start_year=a.start_year,
+            talks_year=t0.year,
+            status_quo_rule=sq_rule,
+            # years from start_year on that the agreement in force still covers
+            in_force_years=max(0, cal.expiry.year - a.start_year + 1),
+        ),
         calendar=Calendar(
             round_days=round_days,
             expiry_day=day(cal.expiry) + 1.0,  # in force through the end of the expiry date
             ratification_lag_days=float(cal.ratification_lag_days),
             round_interval_days=float(cal.round_interval_days),
             events=tuple(events),
+            inauguration_day=inauguration,
         ),
         talks_open=np.datetime64(t0, "D"),
         specs=parameter_specs(cfg),

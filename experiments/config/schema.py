@@ -159,8 +159,13 @@ class CalendarSection(_Strict):
     hard_stop: dt.date = Field(description="Talks end without agreement after this day.")
     election: dt.date | None = Field(
         None,
-        description="U.S. presidential election; one on or before the first round, or after "
-        "the hard stop, changes nothing (us_pressure is the pressure when talks open).",
+        description="U.S. presidential election; one on or before the first round changes "
+        "nothing (us_pressure is the pressure when talks open); after the hard stop, only "
+        "Korea's look-ahead to the inauguration.",
+    )
+    inauguration: dt.date | None = Field(
+        None,
+        description="When the election's winner takes office (default: 20 January after it).",
     )
     ratification_lag_days: int = Field(56, ge=0, le=730)
     events: list[EventEntry] = Field(
@@ -176,6 +181,10 @@ class CalendarSection(_Strict):
             raise ValueError("round_dates must be strictly increasing")
         if self.hard_stop < d[0]:
             raise ValueError("hard_stop is before the first round")
+        if self.inauguration is not None and (
+            self.election is None or self.inauguration <= self.election
+        ):
+            raise ValueError("inauguration must come after an election")
         listed = [x for x in d if x <= self.hard_stop]
         n = len(listed) + (self.hard_stop - listed[-1]).days // self.round_interval_days
         if n > MAX_ROUNDS:

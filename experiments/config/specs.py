@@ -20,6 +20,7 @@ from smasim.experiments.config.schema import (
     ParameterValue,
     field_key,
 )
+from smasim.models.outlook import increases
 from smasim.models.parameters import PARAMETERS
 from smasim.simulation.sampling import ParameterSpec
 
@@ -126,22 +127,21 @@ def _finite(x: float) -> bool:
 
 def check_reservations(specs: tuple[ParameterSpec, ...]) -> None:
     """Reject configs whose central values put a reservation beyond an ideal."""
-    c = {s.name: s.central() for s in specs}
+    c = {s.name: np.array([s.central()]) for s in specs}
     for p in (0.0, 1.0):
-        us_ideal = c["us_ideal_increase"] + c["pressure_ideal_gain"] * p
-        us_res = c["us_reservation_increase"] + c["pressure_reservation_gain"] * p
+        x = increases(c, np.array([p]))
+        us_ideal, us_res = float(x["us_ideal"][0]), float(x["us_reservation"][0])
         if us_res >= us_ideal:
             raise ConfigError(
                 f"parameters.us_reservation_increase: the U.S. reservation (+{us_res:.1%}) is "
                 f"at or beyond its ideal (+{us_ideal:.1%}) at pressure {p:g}, leaving no room "
                 "to concede; lower it or raise us_ideal_increase"
             )
-    kr_res = (
-        c["kr_reservation_increase"] + c["nk_threat_gain"] * c["nk_threat"] - c["audience_cost"]
-    )
-    if kr_res <= c["kr_ideal_increase"]:
+    x = increases(c, np.array([0.0]))
+    kr_res, kr_ideal = float(x["kr_reservation"][0]), float(x["kr_ideal"][0])
+    if kr_res <= kr_ideal:
         raise ConfigError(
             f"parameters.kr_reservation_increase: Korea's reservation (+{kr_res:.1%}) is at or "
-            f"beyond its ideal (+{c['kr_ideal_increase']:.1%}), leaving no room to concede; "
+            f"beyond its ideal (+{kr_ideal:.1%}), leaving no room to concede; "
             "raise it or lower kr_ideal_increase"
         )

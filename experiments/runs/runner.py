@@ -20,8 +20,9 @@ import numpy as np
 from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
 from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.store import RunWriter
-from smasim.models.agents import amount_at_utility
+from smasim.models.agents import amount_at_utility, disagreement_value
 from smasim.models.bargaining import CONCEPTS, solve_zone
+from smasim.models.outlook import Outlook
 from smasim.models.pressure import kr_side, nash_weight, round_discount, us_side
 from smasim.simulation.executors import ExecutorKind
 from smasim.simulation.montecarlo import batch_sizes, negotiate, run, sample_batch
@@ -136,13 +137,19 @@ def solve_central(source: str | Path | None = None) -> tuple[list[ConceptSolutio
     """
     experiment = build_experiment(load_config(source))
     values = {s.name: np.array([s.central()]) for s in experiment.specs}
-    pressure = values["us_pressure"]
-    us, kr = (
-        us_side(experiment.setting, values, pressure),
-        kr_side(experiment.setting, values, pressure),
+    outlook = Outlook(
+        values["us_pressure"],
+        experiment.setting.talks_year,
+        inauguration_day=experiment.calendar.inauguration_day,
     )
-    zero = np.zeros(1)
-    lo, hi = amount_at_utility(us, zero), amount_at_utility(kr, zero)
+    us, kr = (
+        us_side(experiment.setting, values, outlook),
+        kr_side(experiment.setting, values, outlook),
+    )
+    # when talks open each side accepts what it prefers to no deal
+    day, expiry = np.zeros(1), experiment.calendar.expiry_day
+    d_us, d_kr = disagreement_value(us, day, expiry), disagreement_value(kr, day, expiry)
+    lo, hi = amount_at_utility(us, d_us), amount_at_utility(kr, d_kr)
     out = []
     for concept in CONCEPTS:
         deal = solve_zone(
@@ -150,8 +157,8 @@ def solve_central(source: str | Path | None = None) -> tuple[list[ConceptSolutio
             kr,
             lo,
             hi,
-            zero,
-            zero,
+            d_us,
+            d_kr,
             concept=concept,
             alpha=nash_weight(us, kr),
             delta_us=round_discount(us, experiment.calendar.round_interval_days),

@@ -255,12 +255,14 @@ def test_library_errors_name_the_parameter_not_a_flag(tmp_path):
 
 
 @pytest.mark.slow
-def test_full_calibration_beats_the_configs_as_written():
+def test_full_calibration_improves_its_objective_and_scores_every_negotiation_out_of_sample():
+    # (with Model v2 the configs as written already score 1.3 % of the status quo; the
+    # three-knob fit improves in sample but does not beat them out of sample: the README
+    # reports both)
     res = calibrate()
-    assert res.fit.objective < 0.5 * res.fit.objective_start
-    s_loo = res.loo.summary()["model"]
-    s_raw = res.uncalibrated.summary()["model"]
-    assert s_loo["mean_crps_pct_of_status_quo"] < s_raw["mean_crps_pct_of_status_quo"]
+    assert res.fit.objective < res.fit.objective_start
+    assert len(res.loo.rows) == 5 and len(res.loo_fits) == 5
+    assert np.isfinite(res.loo.summary()["model"]["mean_crps_pct_of_status_quo"])
 
 
 @pytest.mark.slow

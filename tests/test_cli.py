@@ -22,11 +22,12 @@ from smasim import cli
 from smasim.experiments.config.load import bundled_configs
 from smasim.experiments.config.schema import DEFAULT_CONFIG, MAX_DRAWS
 from smasim.experiments.runs.store import read_draws
+from smasim.models.bargaining import CONCEPTS as BARGAINING_CONCEPTS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 YEARS = [str(y) for y in range(2026, 2031)]
 QUANTILES = ("q05", "q25", "q50", "q75", "q95")
-CONCEPTS = ("nash", "kalai_smorodinsky", "rubinstein", "rubinstein_finite", "accepted_offer")
+CONCEPTS = tuple(BARGAINING_CONCEPTS)  # the registry: a new concept is listed too
 RUN_FILES = {"config.json", "metadata.json", "draws", "summary.json"}
 
 

@@ -146,7 +146,7 @@ def solve_zone(
     terms.rounds_left = rounds_left
     rule = CONCEPTS[concept]
     b, ok = rule.point(fr, terms)
-    g_us, g_kr = fr.gains(b)
+    g_us, g_kr = fr.gains(b) if terms.gains is None else terms.gains
     score = rule.score(g_us, g_kr, terms)
     return _select(n, draw, k, b, score, g_us + d_us[draw], g_kr + d_kr[draw], ok)
 
@@ -166,6 +166,7 @@ class Terms:
 
     def __init__(self, frontier: Frontier, draw, n, alpha, delta_us, delta_kr, us_first):
         self.frontier, self.draw, self.n = frontier, draw, n
+        self.gains = None  # (g_us, g_kr) at the points, if the concept computed them
         self.alpha, self.delta_us, self.delta_kr, self.us_first = (
             alpha,
             delta_us,
@@ -227,7 +228,7 @@ class Concept:
 # The registry: one entry per concept. Configs, the central solve and the engine read it.
 CONCEPTS: dict[str, Concept] = {
     "nash": Concept(
-        point=lambda fr, t: _nash_screened(fr, t.alpha, t.draw, t.n),
+        point=lambda fr, t: _nash_screened(fr, t),
         score=_nash_product,
     ),
     "kalai_smorodinsky": Concept(
@@ -252,7 +253,7 @@ CONCEPTS: dict[str, Concept] = {
 }
 
 
-def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
+def _nash_screened(fr: Frontier, terms: Terms):
     """Nash points, solved only for the pairs that can still win their draw.
 
     Each draw's pair with the widest zone is solved first; its log Nash product is a lower
@@ -260,8 +261,10 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     constants, so their optima lie near that point, and because the log Nash product is
     concave in ``b``, its tangent there bounds each pair on its zone from above. Pairs whose
     bound is below the draw's lower bound cannot win: they keep that feasible point, which
-    then loses the selection; the others are solved.
+    then loses the selection; the others are solved. The gains at every point are left in
+    ``terms.gains``.
     """
+    alpha, draw, n = terms.alpha, terms.draw, terms.n
     width = np.where(fr.hi > fr.lo, fr.hi - fr.lo, 0.0)
     widest = np.full(n, -np.inf)
     np.maximum.at(widest, draw, width)
@@ -272,7 +275,7 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     at[draw[leader]] = b[leader]
     b[:] = np.clip(at[draw], fr.lo, fr.hi)  # every other pair: the leader's point, clipped
     b[leader] = at[draw[leader]]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a gain of ~0
         (g_us, s_us), (g_kr, s_kr) = fr.us.gain_and_slope(b), fr.kr.gain_and_slope(b)
         value = alpha * np.log(g_us) + (1.0 - alpha) * np.log(g_kr)
         slope = alpha * s_us / g_us + (1.0 - alpha) * s_kr / g_kr
@@ -285,6 +288,8 @@ def _nash_screened(fr: Frontier, alpha: np.ndarray, draw: np.ndarray, n: int):
     j = np.flatnonzero(keep)
     if j.size:
         b[j], ok[j] = nash_point(_take(fr, j), alpha[j])
+        g_us[j], g_kr[j] = fr.gains(b[j], j)
+    terms.gains = (g_us, g_kr)
     return b, ok
 
 

@@ -233,3 +233,11 @@ def test_a_parameter_the_config_leaves_out_takes_its_registry_default():
     cols = run(build_experiment(validate(one)), draws=50, seed=3).columns
     assert (cols["param_krw_per_usd"] == 1000.0).all()
     assert all(isinstance(p.default, float | dict) for p in PARAMETERS.values())
+
+
+def test_the_old_name_of_the_concept_is_refused_with_its_new_name(tmp_path):
+    """Protects: configs written before the concept had one name say what to write now."""
+    path = tmp_path / "old.toml"
+    path.write_text('[experiment]\nextends = "sma12_may2024"\nname = "old"\nsolution = "nash"\n')
+    with pytest.raises(ConfigError, match=r"^experiment\.solution: renamed: write concept = "):
+        load_config(path)

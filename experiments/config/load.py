@@ -133,6 +133,8 @@ def _one_line(exc: ValidationError, data: dict[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if len(err["loc"]) == 1 and err["type"] == "extra_forbidden":
         msg = "unknown table; expected [experiment], [agreement], [calendar], [parameters]"
+    if tuple(err["loc"]) == ("experiment", "solution") and err["type"] == "extra_forbidden":
+        msg = "renamed: write concept = ... (the solution concept)"
     return f"{path or 'config'}: {msg}"
 
 

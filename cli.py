@@ -14,10 +14,12 @@ import errno
 import re
 import signal
 import sys
+from typing import Annotated
 
 import typer
 import typer.main
 
+from smasim import __version__
 from smasim.commands import compare, record, run, sensitivity
 from smasim.commands.options import BadInput, err_console
 from smasim.experiments.config.schema import ConfigError
@@ -48,6 +50,24 @@ _COMMANDS = (
 )
 for _command in _COMMANDS:
     app.command()(_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"smasim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """Simulate the Korea-U.S. SMA negotiations: who pays what for USFK from 2026 on."""
 
 # A library error that starts with a field name (``n: ...``, ``axes[1]: ...``)
 _FIELD = re.compile(r"([a-z_][a-z0-9_]*(?:\[\d+\])?): ")

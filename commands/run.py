@@ -233,8 +233,10 @@ def _print_summary(summary: dict[str, Any], status_quo: float) -> None:
     out_console.print(f"P(agreement in force before expiry): {pct('p_agreement_before_expiry')}")
     out_console.print(f"P(lapse):                            {pct('p_lapse')}")
     out_console.print(f"P(no agreement by hard stop):        {pct('p_no_agreement_by_hard_stop')}")
+    out_console.print(f"P(no talks):                         {pct('p_no_talks')}")
     median = summary["agreement_date"]["q50"] or "none (no draw reached an agreement)"
     out_console.print(f"median agreement date:               {median}")
+    out_console.print("(± are Monte Carlo standard errors, in percentage points)")
 
 
 def _plain(v: Any) -> Any:

@@ -487,3 +487,21 @@ def test_subprocess_malformed_config_exits_2_in_one_line(tmp_path):
     proc = run_module("run", path, "--draws", "200", "--out", tmp_path / "out")
     assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, "malformed TOML")
     assert_no_result_folder(tmp_path)
+
+
+def test_version_prints_the_package_version(capsys):
+    """Protects: `smasim --version` names the installed version and exits 0."""
+    from smasim import __version__
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"smasim {__version__}"
+
+
+def test_run_prints_every_outcome_probability_and_labels_standard_errors(tmp_path, capsys):
+    """Protects: the run summary shows P(no talks) beside the other outcomes (they sum to 1
+    with the agreement and no-agreement shares) and says what the ± figures are."""
+    code = cli.main(["run", "today_reopening", "--draws", "2000", "--out", str(tmp_path / "r")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"P\(no talks\): +\d+\.\d% \(± \d+\.\d\)", out)
+    assert "(± are Monte Carlo standard errors, in percentage points)" in out

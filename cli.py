@@ -69,6 +69,7 @@ def _options(
 ) -> None:
     """Simulate the Korea-U.S. SMA negotiations: who pays what for USFK from 2026 on."""
 
+
 # A library error that starts with a field name (``n: ...``, ``axes[1]: ...``)
 _FIELD = re.compile(r"([a-z_][a-z0-9_]*(?:\[\d+\])?): ")
 # library fields whose option is named otherwise: field -> the command's parameter name

@@ -120,6 +120,32 @@ def test_kalai_smorodinsky_fast_path_on_an_exponential_frontier():
     assert b == pytest.approx((1 - math.exp(-kappa * (1 - b))) / (1 - math.exp(-kappa)), abs=1e-11)
 
 
+def test_kalai_smorodinsky_normalises_by_each_sides_largest_gain():
+    # Linear sides on the zone [100, 130]: u_US = (b - 100) / 40 (largest gain 0.75 at 130),
+    # u_KR = (140 - b) / 40 (largest gain 1.0 at 100). KS equalises the shares of the largest
+    # gains: (b - 100) / 30 = (140 - b) / 40, so b = 100 + 30 * 40 / 70 = 117.142857...
+    # (equal absolute gains would give b = 120: the two normalisers differ here)
+    us = linear_side(100.0, 140.0)
+    kr = linear_side(140.0, 100.0)
+    one = np.ones(1)
+    kw = {
+        "alpha": 0.5 * one,
+        "delta_us": 0.9 * one,
+        "delta_kr": 0.9 * one,
+        "us_first": np.array([True]),
+    }
+    deal = solve_zone(
+        us, kr, np.full((1, 1), 100.0), np.full((1, 1), 130.0), 0 * one, 0 * one,
+        concept="kalai_smorodinsky", **kw,
+    )  # fmt: skip
+    expected = 100.0 + 30.0 * 40.0 / 70.0
+    assert float(deal.base[0]) == pytest.approx(expected, rel=1e-12)
+    general = GeneralProblem(
+        lambda b, k: (b - 100.0) / 40.0, lambda b, k: (140.0 - b) / 40.0, [100.0], [130.0]
+    )
+    assert solve(general, concept="kalai_smorodinsky").base == pytest.approx(expected, rel=1e-9)
+
+
 def test_accepted_offer_gives_the_proposer_its_best_point():
     assert pie(concept="accepted_offer", us_first=True) == 1.0
     assert pie(concept="accepted_offer", us_first=False) == 0.0

@@ -119,14 +119,9 @@ class Experiment:
     concept : str
     ratification_attempts : int
     batch_size : int
-    start_year : int
-        First calendar year the new agreement covers.
     report_years : tuple of int
     known_amounts : dict of int to float
         Amounts already fixed for report years before ``start_year``, bn KRW.
-    status_quo_rule : EscalationRule
-        How the amount moves without a new agreement (frozen for an expired SMA; the formula
-        of one still in force).
     hard_stop_day : float
         Days after talks open when talks end without agreement.
     """
@@ -140,11 +135,19 @@ class Experiment:
     concept: str
     ratification_attempts: int
     batch_size: int
-    start_year: int
     report_years: tuple[int, ...]
     known_amounts: dict[int, float]
-    status_quo_rule: EscalationRule
     hard_stop_day: float
+
+    @property
+    def start_year(self) -> int:
+        """First calendar year the new agreement covers (the setting's)."""
+        return self.setting.start_year
+
+    @property
+    def status_quo_rule(self) -> EscalationRule:
+        """How the amount moves without a new agreement (the setting's)."""
+        return self.setting.status_quo_rule
 
     def date(self, day: np.ndarray) -> np.ndarray:
         """Days since talks open -> ``datetime64[D]`` (NaT for NaN)."""

@@ -8,8 +8,6 @@ money value, the floor of an agreement in force and Korea's look-ahead from clos
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -22,6 +20,7 @@ from smasim.models.valuation import (
     next_inauguration_year,
     package_money_value,
 )
+from smasim.simulation.events import EVENTS
 from smasim.simulation.montecarlo import negotiate, sample_batch
 from smasim.simulation.negotiation import BatchNegotiation
 from smasim.simulation.outcomes import outcome_columns
@@ -121,8 +120,6 @@ def test_a_high_pressure_winner_takes_office_at_the_inauguration_not_the_electio
     assert (election, inauguration) == (196.0, 272.0)  # 5 Nov 2024, 20 Jan 2025
     process = ng.env.process(ng._talks())
     for e in experiment.calendar.events:
-        from smasim.simulation.events import EVENTS
-
         ng.env.process(EVENTS[e.kind].process(ng, e))
     ng.env.run(until=election + 1)
     assert ng.high_pressure.all()
@@ -229,20 +226,26 @@ def test_korea_looks_ahead_to_the_successor_it_expects():
     assert expected_jump(values, np.ones(n)) == pytest.approx(np.full(n, 0.2))
 
 
-def test_inauguration_is_on_the_calendar_of_every_config_with_an_election_ahead():
+def test_the_inauguration_follows_the_election_on_20_january():
+    """An election inside the talks brings its inauguration on 20 January after it: on the
+    calendar as an event when it falls before the hard stop, and as the end of Korea's
+    look-ahead either way; without an election ahead there is neither."""
     for name in CONFIGS:
-        e = build_experiment(load_config(name))
+        cfg = load_config(name)
+        e = build_experiment(cfg)
         kinds = [x.kind for x in e.calendar.events]
-        assert kinds.count("inauguration") <= kinds.count("election") or not np.isfinite(
-            e.calendar.inauguration_day
-        )
-        if "election" in kinds:
-            assert np.isfinite(e.calendar.inauguration_day)
+        first = cfg.calendar.round_dates[0]
+        if cfg.calendar.election is None or cfg.calendar.election <= first:
+            assert "inauguration" not in kinds and e.calendar.inauguration_day == np.inf, name
+            continue
+        taking_office = np.datetime64(f"{cfg.calendar.election.year + 1}-01-20", "D")
+        day = float((taking_office - e.talks_open).astype(int))
+        assert e.calendar.inauguration_day == day, name
+        if taking_office <= np.datetime64(cfg.calendar.hard_stop, "D"):
+            assert kinds[kinds.index("election") + 1] == "inauguration", name
 
 
 def test_the_setting_knows_when_an_agreement_is_still_in_force():
     """Expiry end-2030 and start 2028: three years covered; end-2025 and start 2026: none."""
     assert build_experiment(load_config("today_reopening")).setting.in_force_years == 3
     assert build_experiment(load_config("sma12_may2024")).setting.in_force_years == 0
-    e = build_experiment(load_config("sma12_may2024"))
-    assert dataclasses.replace(e.setting).in_force_years == 0

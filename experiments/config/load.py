@@ -194,10 +194,8 @@ def build_experiment(cfg: Config) -> Experiment:
         concept=ex.concept,
         ratification_attempts=ex.ratification_attempts,
         batch_size=ex.batch_size,
-        start_year=a.start_year,
         report_years=tuple(range(a.report_first_year, a.report_last_year + 1)),
         known_amounts={int(y): v for y, v in a.known_amounts_bn_krw.items()},
-        status_quo_rule=sq_rule,
         hard_stop_day=stop,
     )
 

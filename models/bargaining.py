@@ -46,6 +46,7 @@ from smasim.models.frontier import (
     rubinstein_finite_point,
     rubinstein_point,
 )
+from smasim.models.nash_bounds import nash_candidates, rounding_allowance, tangent_nash
 
 # Gains below this count as zero when packages are ranked by their Nash product: a side
 # left at its disagreement value does not make every package tie at -inf, and rounding
@@ -139,12 +140,20 @@ def solve_zone(
         msg = f"concept: unknown solution concept {concept!r}; choose one of {', '.join(CONCEPTS)}"
         raise ValueError(msg)
     n = lo.shape[0]
-    draw, k = np.nonzero(lo <= hi)
-    side_row = draw if rows is None else rows[draw]
+    rule = CONCEPTS[concept]
+    side_rows = np.arange(n) if rows is None else rows
+    start = None
+    if rule.candidates is None:
+        draw, k = np.nonzero(lo <= hi)
+    else:
+        candidates, start = rule.candidates(us, kr, side_rows, lo, hi, d_us, d_kr, alpha)
+        draw, k = np.nonzero(candidates)
+    side_row = side_rows[draw]
+    draw, k, side_row = _drop_repeats(us, kr, draw, k, side_row, lo, hi)
     fr = Frontier.from_pairs(us, kr, side_row, k, lo[draw, k], hi[draw, k], d_us[draw], d_kr[draw])
     terms = Terms(fr, draw, n, alpha[draw], delta_us[draw], delta_kr[draw], us_first[draw])
     terms.rounds_left = rounds_left
-    rule = CONCEPTS[concept]
+    terms.start = None if start is None else start[draw, k]
     b, ok = rule.point(fr, terms)
     g_us, g_kr = fr.gains(b) if terms.gains is None else terms.gains
     score = rule.score(g_us, g_kr, terms)
@@ -162,6 +171,8 @@ class Terms:
         The pair's draw's U.S. Nash weight, per-round discount factors and first mover.
     rounds_left : int
         Rounds up to the hard stop, this one included (finite-deadline Rubinstein).
+    start : ndarray or None
+        A point of each pair's zone near its optimum, from the concept's screen (bn KRW).
     """
 
     def __init__(self, frontier: Frontier, draw, n, alpha, delta_us, delta_kr, us_first):
@@ -174,6 +185,7 @@ class Terms:
             us_first,
         )
         self.rounds_left = 1
+        self.start = None  # a point per pair near its optimum, if the screen found one
 
     @cached_property
     def largest_gains(self) -> tuple[np.ndarray, np.ndarray]:
@@ -218,11 +230,17 @@ class Concept:
         ``score(g_us, g_kr, terms) -> ndarray``: higher wins the draw (first package on ties).
     round_dependent : bool
         Whether the point depends on the round (then rounds are solved one at a time).
+    candidates : callable, optional
+        ``candidates(us, kr, rows, lo, hi, d_us, d_kr, alpha) -> (mask, start)``: the
+        packages that can still win their draw (shape (n, K), a superset of the winners,
+        decided before the points are solved) and a start point per package (or None);
+        every open package when omitted.
     """
 
     point: Callable[[Frontier, Terms], tuple[np.ndarray, np.ndarray]]
     score: Callable[[np.ndarray, np.ndarray, Terms], np.ndarray]
     round_dependent: bool = False
+    candidates: Callable[..., np.ndarray] | None = None
 
 
 # The registry: one entry per concept. Configs, the central solve and the engine read it.
@@ -230,6 +248,7 @@ CONCEPTS: dict[str, Concept] = {
     "nash": Concept(
         point=lambda fr, t: _nash_screened(fr, t),
         score=_nash_product,
+        candidates=nash_candidates,
     ),
     "kalai_smorodinsky": Concept(
         point=lambda fr, t: ks_point(fr, *t.largest_gains),
@@ -256,41 +275,85 @@ CONCEPTS: dict[str, Concept] = {
 def _nash_screened(fr: Frontier, terms: Terms):
     """Nash points, solved only for the pairs that can still win their draw.
 
-    Each draw's pair with the widest zone is solved first; its log Nash product is a lower
-    bound for the draw. The packages of a draw share its amount curves and differ by
-    constants, so their optima lie near that point, and because the log Nash product is
-    concave in ``b``, its tangent there bounds each pair on its zone from above. Pairs whose
-    bound is below the draw's lower bound cannot win: they keep that feasible point, which
-    then loses the selection; the others are solved. The gains at every point are left in
+    The gains are concave in ``b``, so their tangent lines at any point bound them from
+    above, and the log Nash product of two lines has its maximum on the zone in closed form
+    (:func:`models.nash_bounds.tangent_nash`). Each pair starts at the screen's point (or one
+    tangent step from its zone's midpoint), already close to its optimum: there its log Nash
+    product is a lower bound for its draw, and the tangents' maximum a tight upper bound for
+    the pair. Pairs whose upper bound is below their draw's best lower bound cannot win: they
+    keep that feasible point, which then loses the selection; pairs whose point is an end of
+    the zone that the tangents do not leave are at their optimum; the others are solved
+    exactly, by Newton's method from that point. The gains at every point are left in
     ``terms.gains``.
     """
-    alpha, draw, n = terms.alpha, terms.draw, terms.n
-    width = np.where(fr.hi > fr.lo, fr.hi - fr.lo, 0.0)
-    widest = np.full(n, -np.inf)
-    np.maximum.at(widest, draw, width)
-    leader = _first_per_draw(draw, width == widest[draw])
-    b, ok = np.empty(fr.lo.size), np.ones(fr.lo.size, dtype=bool)
-    b[leader], ok[leader] = nash_point(_take(fr, leader), alpha[leader])
-    at = np.full(n, np.nan)
-    at[draw[leader]] = b[leader]
-    b[:] = np.clip(at[draw], fr.lo, fr.hi)  # every other pair: the leader's point, clipped
-    b[leader] = at[draw[leader]]
+    alpha, draw = terms.alpha, terms.draw
+    if draw.size == 0:
+        terms.gains = (fr.lo.copy(), fr.lo.copy())
+        return fr.lo.copy(), np.ones(0, dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a gain of ~0
-        (g_us, s_us), (g_kr, s_kr) = fr.us.gain_and_slope(b), fr.kr.gain_and_slope(b)
-        value = alpha * np.log(g_us) + (1.0 - alpha) * np.log(g_kr)
-        slope = alpha * s_us / g_us + (1.0 - alpha) * s_kr / g_kr
-        upper = value + np.maximum(slope * (fr.lo - b), slope * (fr.hi - b))
+        b = terms.start
+        if b is None:
+            mid = 0.5 * (fr.lo + fr.hi)
+            b = _tangent_step(fr, alpha, mid)[3]
+        b = np.where(np.isnan(b), 0.5 * (fr.lo + fr.hi), b)
+        g_us, g_kr, value, point, upper = _tangent_step(fr, alpha, b)
     value = np.where(np.isnan(value), -np.inf, value)
-    best = np.full(n, -np.inf)
-    np.maximum.at(best, draw, value)
-    keep = ~(upper < best[draw] - 1e-12)  # NaN bounds (a gain of 0 at the point) are kept
-    keep[leader] = False
+    keep = ~(upper < _segment_max(value, draw))  # NaN bounds are kept
+    # a point at an end of the zone that the tangents do not leave is the pair's optimum
+    keep &= ~((point == b) & ((b == fr.lo) | (b == fr.hi)))
+    ok = np.ones(b.size, dtype=bool)
     j = np.flatnonzero(keep)
     if j.size:
-        b[j], ok[j] = nash_point(_take(fr, j), alpha[j])
+        b[j], ok[j] = nash_point(_take(fr, j), alpha[j], start=b[j])
         g_us[j], g_kr[j] = fr.gains(b[j], j)
     terms.gains = (g_us, g_kr)
     return b, ok
+
+
+def _tangent_step(fr: Frontier, alpha: np.ndarray, x: np.ndarray):
+    """Gains and log Nash product at ``x``, and the tangents' maximum on the zone.
+
+    Returns
+    -------
+    g_us, g_kr, value : ndarray, shape (m,)
+        Gains and log Nash product at ``x`` (``value`` lowered by the rounding allowance).
+    point, upper : ndarray, shape (m,)
+        The maximiser of the tangents' log Nash product on the zone and its value raised by
+        the rounding allowance: an upper bound of the pair's.
+    """
+    (g_us, s_us), (g_kr, s_kr) = fr.us.gain_and_slope(x), fr.kr.gain_and_slope(x)
+    value = alpha * np.log(g_us) + (1.0 - alpha) * np.log(g_kr)
+    value -= rounding_allowance(g_us, g_kr)
+    point, upper, line_us, line_kr = tangent_nash(g_us, s_us, g_kr, s_kr, alpha, x, fr.lo, fr.hi)
+    return g_us, g_kr, value, point, upper + rounding_allowance(line_us, line_kr)
+
+
+def _drop_repeats(us: Side, kr: Side, draw, k, side_row, lo, hi):
+    """The pairs less those equal to the pair before them in the same draw.
+
+    Packages that agree in both sides' values (a 1-year term under every rule) have the same
+    zone, point and score; ties go to the first package, so the repeats cannot win.
+    """
+    if draw.size < 2:
+        return draw, k, side_row
+    same = draw[1:] == draw[:-1]
+    for table in (us.discrete_value, kr.discrete_value):
+        values = table[side_row, k]
+        same &= values[1:] == values[:-1]
+    for table in (lo, hi):
+        values = table[draw, k]
+        same &= values[1:] == values[:-1]
+    keep = np.ones(draw.size, dtype=bool)
+    keep[1:] = ~same
+    return draw[keep], k[keep], side_row[keep]
+
+
+def _segment_max(value: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Each pair's draw's largest ``value``, shape (m,); pairs come ordered by draw."""
+    new_draw = np.empty(draw.size, dtype=bool)
+    new_draw[:1], new_draw[1:] = True, draw[1:] != draw[:-1]
+    starts = np.flatnonzero(new_draw)
+    return np.maximum.reduceat(value, starts)[np.cumsum(new_draw) - 1]
 
 
 def _take(fr: Frontier, j: np.ndarray) -> Frontier:
@@ -299,14 +362,6 @@ def _take(fr: Frontier, j: np.ndarray) -> Frontier:
         us=fr.us.take(j), kr=fr.kr.take(j), lo=fr.lo[j], hi=fr.hi[j], d_us=fr.d_us[j],
         d_kr=fr.d_kr[j],
     )  # fmt: skip
-
-
-def _first_per_draw(draw: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Index of the first pair of each draw where ``mask`` holds (pairs ordered by draw)."""
-    j = np.flatnonzero(mask)
-    first = np.ones(j.size, dtype=bool)
-    first[1:] = draw[j[1:]] != draw[j[:-1]]
-    return j[first]
 
 
 def _select(n, draw, k, b, score, u_us, u_kr, ok) -> Agreement:

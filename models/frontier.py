@@ -164,7 +164,9 @@ class Frontier:
         return np.clip(self.kr.amount(gain, j), self.lo[j], self.hi[j])
 
 
-def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nash_point(
+    frontier: Frontier, alpha: np.ndarray, start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Generalized Nash solution per pair.
 
     The first-order condition ``g(b) = alpha s_US g_KR + (1 - alpha) s_KR g_US`` (``s`` the
@@ -180,6 +182,8 @@ def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.nd
         m pairs.
     alpha : ndarray, shape (m,)
         U.S. bargaining weight in (0, 1).
+    start : ndarray, shape (m,), optional
+        First iterate inside the zone (bn KRW); the zone's midpoint when omitted.
 
     Returns
     -------
@@ -212,19 +216,21 @@ def nash_point(frontier: Frontier, alpha: np.ndarray) -> tuple[np.ndarray, np.nd
     converged = np.ones(lo.size, dtype=bool)
     inner = np.flatnonzero((f_lo > 0.0) & (f_hi < 0.0) & (hi > lo))
     if inner.size:
+        first = None if start is None else start[inner]
         base[inner], converged[inner] = _bracketed_newton(
-            foc_and_derivative, lo[inner].copy(), hi[inner].copy(), inner
+            foc_and_derivative, lo[inner].copy(), hi[inner].copy(), inner, start=first
         )
     return base, converged
 
 
-def _bracketed_newton(f, left, right, idx, *, max_iter: int = 100):
+def _bracketed_newton(f, left, right, idx, *, start=None, max_iter: int = 100):
     """Root of decreasing ``f`` on brackets ``f(left) > 0 > f(right)``, elementwise.
 
-    ``f(x, j)`` returns the value and derivative for elements ``j``. Converged elements leave
-    the active set; elements still open after ``max_iter`` steps are flagged.
+    ``f(x, j)`` returns the value and derivative for elements ``j``; the first iterate is
+    ``start`` (inside the brackets) or their midpoints. Converged elements leave the active
+    set; elements still open after ``max_iter`` steps are flagged.
     """
-    x = 0.5 * (left + right)
+    x = 0.5 * (left + right) if start is None else start.copy()
     out = x.copy()
     ok = np.zeros(x.size, dtype=bool)
     active = np.arange(x.size)

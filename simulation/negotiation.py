@@ -40,15 +40,14 @@ from smasim.models.pressure import (
     kr_side,
     nash_weight,
     package_tables,
-    rejection_probability,
     round_discount,
     us_side,
     veto_utility,
 )
 from smasim.simulation.events import EVENTS
+from smasim.simulation.ratification import plan_retries, queue_retries, ratification
 from smasim.simulation.records import (
     ACTIVE,
-    DONE,
     FAILED,
     NO_TALKS,
     PENDING,
@@ -109,6 +108,10 @@ class BatchNegotiation:
         self.us_floor = self.tables.floor.copy()
         self.president_floor = np.full(n, -np.inf)  # utility, set by a veto
         self.kr_cap = np.full(n, np.inf)  # first-year amount, set by a failed ratification
+        # re-negotiations after a rejection foreseen when the deal was struck, released at the
+        # vote (simulation.ratification)
+        self.retry_queued = np.zeros(n, dtype=bool)
+        self.queued_round = np.full(n, self.n_rounds)
         self.status = np.where(noise.talks < values["talks_probability"], ACTIVE, NO_TALKS)
         self.next_round = np.full(n, self.n_rounds)
         self.out = BatchOutcome(
@@ -128,6 +131,7 @@ class BatchNegotiation:
             trace=[],
         )
         self.pending = Agreement.empty(n)  # deals struck ahead of their rounds
+        self.queued = Agreement.empty(n)  # re-negotiations struck ahead of their votes
         self.env = simpy.Environment()
         self.events_done = 0  # events that have happened, in calendar order
 
@@ -148,7 +152,7 @@ class BatchNegotiation:
 
     def _talks(self):
         days = self.calendar.round_days
-        self._schedule(np.flatnonzero(self.status == ACTIVE), 0)
+        self.schedule(np.flatnonzero(self.status == ACTIVE), 0)
         for r, day in enumerate(days):
             if day > self.env.now:
                 yield self.env.timeout(day - self.env.now)
@@ -180,7 +184,7 @@ class BatchNegotiation:
         """After an event: every active draw's next round with a zone, from today's round on."""
         self.events_done += 1
         active = np.flatnonzero(self.status == ACTIVE)
-        self._schedule(active, self._first_round_after(self.env.now, inclusive=True))
+        self.schedule(active, self.first_round_after(self.env.now, inclusive=True))
 
     def traced_draws(self) -> range:
         """The draws whose story is being recorded (none outside tracing)."""
@@ -194,43 +198,6 @@ class BatchNegotiation:
         if self.calendar.expiry_day > 0:
             yield self.env.timeout(self.calendar.expiry_day)
         self._log(-1, "expiry")
-
-    def _ratification(self, draws: np.ndarray):
-        yield self.env.timeout(self.calendar.ratification_lag_days)
-        v = self.v
-        attempt = self.out.rejections[draws]
-        n_attempts = self.noise.ratification.shape[1]
-        u = self.noise.ratification[draws, np.minimum(attempt, n_attempts - 1)]
-        increase = self.out.base[draws] / self.setting.status_quo - 1.0
-        p_reject = rejection_probability(
-            increase, v["assembly_threshold"][draws], v["assembly_rejection_scale"][draws]
-        )
-        rejected = u < p_reject
-        ok = draws[~rejected]
-        self.status[ok] = DONE
-        self.out.in_force_day[ok] = self.env.now
-        bad = draws[rejected]
-        self.out.rejections[bad] += 1
-        exhausted = bad[self.out.rejections[bad] >= n_attempts]
-        self.status[exhausted] = FAILED
-        again = bad[self.out.rejections[bad] < n_attempts]
-        if self.tracing:
-            for j, i in enumerate(draws):
-                self._log(
-                    -1,
-                    "ratification",
-                    draw=int(i),
-                    approved=not bool(rejected[j]),
-                    increase_pct=100 * float(increase[j]),
-                    p_reject=float(p_reject[j]),
-                )
-        if again.size:
-            # Korea's negotiators may not exceed what the Assembly would pass
-            cap = self.setting.status_quo * (1.0 + v["assembly_threshold"][again])
-            self.kr_cap[again] = np.minimum(self.kr_cap[again], cap)
-            self._clear_agreement(again)
-            self.status[again] = ACTIVE
-            self._schedule(again, self._first_round_after(self.env.now, inclusive=False))
 
     # --- one round -------------------------------------------------------------------------
     def _round(self, r: int) -> None:
@@ -248,7 +215,7 @@ class BatchNegotiation:
             bad = draws[vetoed]
             if bad.size:
                 self._veto(bad)
-                self._schedule(bad, r + 1)
+                self.schedule(bad, r + 1)
             draws, deal = draws[~vetoed], deal.take(~vetoed)
         else:
             deal = self.pending.take(draws)  # struck when the round was set
@@ -257,7 +224,7 @@ class BatchNegotiation:
         o.base[draws], o.package[draws] = deal.base, deal.package
         o.u_us[draws], o.u_kr[draws], o.converged[draws] = deal.u_us, deal.u_kr, deal.converged
         self.status[draws] = PENDING
-        self.env.process(self._ratification(draws))
+        self.env.process(ratification(self, draws))
 
     def _deals(self, draws: np.ndarray, rounds: np.ndarray) -> Agreement:
         """The working-level deal of each draw at its round ``rounds[j]`` (where it has a zone)."""
@@ -306,34 +273,43 @@ class BatchNegotiation:
         base = self.us.disagreement_base.copy()
         base[draws] = np.maximum(base[draws], self.president_floor[draws])
         self.us = replace(self.us, disagreement_base=base)
-        self._clear_agreement(draws)
+        self.clear_agreement(draws)
 
-    def _schedule(self, draws: np.ndarray, r_from) -> None:
+    def schedule(self, draws: np.ndarray, r_from, *, plan: bool = True) -> None:
         """Find each draw's next round with a zone and, outside tracing, strike its deal now.
 
         Until the next event (the election) a draw's deal depends only on the draw itself: its
         sides, its limits and its round's date. So the deals of all draws screened together
         are solved in one call rather than round by round, which spares each round's fixed
         cost; a vetoed deal is reviewed, and the draw screened again from the next round, at
-        once as well. The round process then only releases the deals at their rounds, in the
-        same order of events and with the same bits as solving them there. With tracing, deals
-        are struck in their rounds so that the story is told in order.
+        once as well, and so is a deal the Assembly will reject before the next event
+        (:func:`simulation.ratification.plan_retries`; ``plan=False`` for the re-negotiation
+        itself). The round process then only releases
+        the deals at their rounds, in the same order of events and with the same bits as
+        solving them there. With tracing, deals are struck in their rounds so that the story
+        is told in order.
         """
         self._screen(draws, r_from)
         if self.tracing:
             return
         todo = draws[self.next_round[draws] < self.n_rounds]
+        retries = []
         while todo.size:
             rounds = self.next_round[todo]
             deal = self._deals(todo, rounds)
             self.pending.put(todo, deal)
             vetoed = self._review(todo, deal, self.calendar.round_days[rounds])
             bad = todo[vetoed]
-            if bad.size == 0:
-                break
-            self._veto(bad)
-            self._screen(bad, rounds[vetoed] + 1)
+            if bad.size:
+                self._veto(bad)
+                self._screen(bad, rounds[vetoed] + 1)
+            if plan:
+                passed = ~vetoed
+                retries.append(plan_retries(self, todo[passed], deal.base[passed], rounds[passed]))
             todo = bad[self.next_round[bad] < self.n_rounds]
+        for retry, first in retries:
+            if retry.size:
+                queue_retries(self, retry, first)
 
     # --- helpers ---------------------------------------------------------------------------
     def _set_sides(self, us: Side, kr: Side) -> None:
@@ -352,14 +328,20 @@ class BatchNegotiation:
             threshold=self.v["veto_pressure_threshold"],
         )
 
+    def next_event_day(self) -> float:
+        """Day of the next global event (``inf`` after the last)."""
+        events = self.calendar.events
+        return events[self.events_done].day if self.events_done < len(events) else np.inf
+
     def _segment_end(self) -> int:
         """Exclusive round index where the current segment ends (the next global event)."""
         events = self.calendar.events
         if self.events_done >= len(events):
             return self.n_rounds
-        return self._first_round_after(events[self.events_done].day, inclusive=True)
+        return self.first_round_after(events[self.events_done].day, inclusive=True)
 
-    def _first_round_after(self, day: float, *, inclusive: bool) -> int:
+    def first_round_after(self, day: float, *, inclusive: bool) -> int:
+        """Index of the first round on (``inclusive``) or after ``day``."""
         side = "left" if inclusive else "right"
         return int(np.searchsorted(self.calendar.round_days, day, side=side))
 
@@ -388,7 +370,8 @@ class BatchNegotiation:
         """
         first_rounds(self, draws, r_from, self._segment_end())
 
-    def _clear_agreement(self, draws: np.ndarray) -> None:
+    def clear_agreement(self, draws: np.ndarray) -> None:
+        """Forget the agreement of ``draws`` (vetoed, or rejected by the Assembly)."""
         o = self.out
         o.agree_day[draws], o.agree_round[draws] = np.nan, -1
         o.base[draws], o.package[draws] = np.nan, -1

@@ -78,7 +78,7 @@ def test_screen_after_the_election_uses_the_new_sides():
     ng.env.run(until=ng.calendar.election_day + 1e-9)
     assert ng.high_pressure.any() and not ng.high_pressure.all()
     draws = np.flatnonzero(ng.status == ACTIVE)
-    r_from = ng._first_round_after(ng.calendar.election_day, inclusive=True)
+    r_from = ng.first_round_after(ng.calendar.election_day, inclusive=True)
     ng._screen(draws, r_from)
     r_to = ng._segment_end()  # the inauguration ends this segment
     assert r_from < r_to < ng.n_rounds

@@ -81,6 +81,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from smasim.models.acceptance import has_zone
 from smasim.models.agents import Side
 from smasim.models.general import GeneralProblem, solve
 from smasim.models.outlook import Outlook
@@ -386,7 +387,7 @@ def reference_negotiate(
         tau_us, tau_kr = target(us, day, exp_day), target(kr, day, exp_day)
         lo = [max(amount_at(us, tau_us, k), us_floor / us.floor_factor[k]) for k in range(n_pkg)]
         hi = [min(amount_at(kr, tau_kr, k), kr_cap) for k in range(n_pkg)]
-        if not any(lo[k] <= hi[k] for k in range(n_pkg)):
+        if not any(has_zone(lo[k], hi[k]) for k in range(n_pkg)):
             continue
 
         rho_us, rho_kr = us.discount_rate, kr.discount_rate

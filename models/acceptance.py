@@ -15,6 +15,20 @@ from smasim.models.agents import LINEAR_CURVATURE, Side
 
 _PRECISE_CURVATURE = 1e-2  # below this kappa the bounds take the log1p path
 
+# A zone narrower than this, relative to its amounts, is no zone: where both sides have
+# conceded to their disagreement values, the agreement in force lies exactly on both
+# boundaries (a zone of width 0 that rounding would open or close at random), and signing
+# it changes nothing.
+ZONE_TOLERANCE = 1e-12
+
+
+def has_zone(lo, hi):
+    """Whether ``[lo, hi]`` (bn KRW) is a zone of agreement; arrays or floats, elementwise.
+
+    True where ``hi - lo`` exceeds ``ZONE_TOLERANCE`` times ``max(|hi|, 1)``.
+    """
+    return hi - lo > ZONE_TOLERANCE * np.maximum(np.abs(hi), 1.0)
+
 
 @dataclass(frozen=True)
 class AcceptanceTable:
@@ -136,7 +150,7 @@ def zone_open(
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Whether each of the draws ``draws`` has a package both sides accept at their targets.
 
-    Equals ``(lo <= hi).any(axis=1)`` for ``lo = us.bounds(target_us, draws)`` raised to the
+    Equals ``has_zone(lo, hi).any(axis=1)`` for ``lo = us.bounds(target_us, draws)`` raised to the
     floor and ``hi = kr.bounds(target_kr, draws)`` lowered to the cap (the zone a round solves
     over), bit for bit, without ``(m, K)`` temporaries: the draws are taken in blocks whose
     work arrays stay in cache.
@@ -180,9 +194,12 @@ def zone_open(
                 lo[limited] = np.maximum(lo[limited], limit)
         if cap is not None:
             np.minimum(hi, cap[rows, None], out=hi)
-        result[rows] = (lo <= hi).any(axis=1)
+        np.subtract(hi, lo, out=u)
+        np.abs(hi, out=scale)
+        np.maximum(scale, 1.0, out=scale)
+        scale *= ZONE_TOLERANCE
+        result[rows] = (u > scale).any(axis=1)  # has_zone, in the work arrays
         if widest:
-            np.subtract(hi, lo, out=u)
             u[np.isnan(u)] = -np.inf
             package[rows] = np.argmax(u, axis=1)
     return (result, package) if widest else result
@@ -213,4 +230,4 @@ def package_open(
             lo[limited] = np.maximum(lo[limited], floor[limited] / us_level_factor[d, k])
     if cap is not None:
         hi = np.minimum(hi, cap)
-    return lo <= hi
+    return has_zone(lo, hi)

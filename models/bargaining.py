@@ -37,6 +37,7 @@ from functools import cached_property
 
 import numpy as np
 
+from smasim.models.acceptance import has_zone
 from smasim.models.agents import Side
 from smasim.models.frontier import (
     Frontier,
@@ -115,7 +116,8 @@ def solve_zone(
     us, kr : Side
         The sides for ``n_draws`` draws.
     lo, hi : ndarray, shape (n_draws, K)
-        Zone of agreement per package, bn KRW; empty where ``lo > hi``.
+        Zone of agreement per package, bn KRW; empty where not
+        :func:`models.acceptance.has_zone`.
     d_us, d_kr : ndarray, shape (n_draws,)
         Disagreement utilities now.
     concept : str
@@ -144,7 +146,7 @@ def solve_zone(
     side_rows = np.arange(n) if rows is None else rows
     start = None
     if rule.candidates is None:
-        draw, k = np.nonzero(lo <= hi)
+        draw, k = np.nonzero(has_zone(lo, hi))
     else:
         candidates, start = rule.candidates(us, kr, side_rows, lo, hi, d_us, d_kr, alpha)
         draw, k = np.nonzero(candidates)

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.differentiate import derivative
 from scipy.optimize import brentq
 
+from smasim.models.acceptance import has_zone
 from smasim.models.bargaining import GAIN_FLOOR
 
 UtilityFn = Callable[[np.ndarray, int], np.ndarray]
@@ -33,7 +34,7 @@ class GeneralProblem:
         ``u(b, k)``: utility of first-year amount ``b`` (array, bn KRW) with package ``k``.
         Must be smooth in ``b`` near ``[lo_k, hi_k]``.
     lo, hi : sequence of float, length K
-        Zone per package, bn KRW; packages with ``lo > hi`` are empty.
+        Zone per package, bn KRW; empty where not :func:`models.acceptance.has_zone`.
     d_us, d_kr : float
         Disagreement utilities.
     """
@@ -103,7 +104,7 @@ def solve(
     if concept not in GENERAL_CONCEPTS:
         msg = f"concept: unknown solution concept {concept!r}"
         raise ValueError(msg)
-    pkgs = [k for k in range(len(problem.lo)) if problem.lo[k] <= problem.hi[k]]
+    pkgs = [k for k in range(len(problem.lo)) if has_zone(problem.lo[k], problem.hi[k])]
     if not pkgs:
         return Solution(np.nan, -1, np.nan, np.nan, True, "empty zone of agreement")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from smasim.models.acceptance import has_zone
 from smasim.models.agents import Side, curvature_slope, curvature_value
 
 # Rounding allowance of a log Nash product: log(g) computed from utilities of order 1 is off
@@ -48,7 +49,7 @@ def nash_candidates(
         The sides; draw ``i`` of the zone is their row ``rows[i]``.
     rows : ndarray of int, shape (n,)
     lo, hi : ndarray, shape (n, K)
-        The zone per package, bn KRW; empty where ``lo > hi``.
+        The zone per package, bn KRW; empty where not :func:`models.acceptance.has_zone`.
     d_us, d_kr : ndarray, shape (n,)
         Disagreement utilities.
     alpha : ndarray, shape (n,)
@@ -57,13 +58,13 @@ def nash_candidates(
     Returns
     -------
     candidates : ndarray of bool, shape (n, K)
-        ``lo <= hi`` less the packages that provably lose (all of ``lo <= hi`` where the
+        The open packages less those that provably lose (all the open ones where the
         packages do not share their curves).
     start : ndarray, shape (n, K), or None
         The tangents' maximiser per package, a point of its zone near its optimum, bn KRW
         (NaN where undefined); None where the packages do not share their curves.
     """
-    is_open = lo <= hi
+    is_open = has_zone(lo, hi)
     if not (_shared_curves(us, rows) and _shared_curves(kr, rows)):
         return is_open, None
     n = lo.shape[0]

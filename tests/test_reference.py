@@ -298,9 +298,14 @@ def test_inauguration_without_election(experiment):
 
 @pytest.mark.parametrize("concept", ["kalai_smorodinsky", "rubinstein_finite", "nash"])
 def test_agreement_in_force(in_force_experiment, concept):
-    """A formula in force: a finite U.S. hard floor per package, an in-force disagreement base."""
+    """A formula in force: a finite U.S. hard floor per package, an in-force disagreement base.
+
+    Deals on the hard floor (a zone whose lower end is the floor, taken by the concept) come
+    about once in 64 draws with the finite-deadline Rubinstein solution, so the batch has
+    4 x 64 draws; the first 64 and the first of each story are replayed.
+    """
     e = dataclasses.replace(in_force_experiment, concept=concept)
-    values, noise = draw_batch(e, overrides={"talks_probability": 1.0})
+    values, noise = draw_batch(e, n=4 * N_DRAWS, overrides={"talks_probability": 1.0})
     out = negotiate(e, values, noise)
     tables = package_tables(e.setting, values)
     assert np.isfinite(tables.floor).all() and (tables.floor_factor < 1.0).any()
@@ -318,7 +323,9 @@ def test_agreement_in_force(in_force_experiment, concept):
         "on the hard floor",
     )
     assert_hit(kinds, names)
-    draws = covering_draws(kinds, names) if concept == "nash" else range(N_DRAWS)
+    draws = covering_draws(kinds, names)
+    if concept != "nash":
+        draws = sorted(set(draws) | set(range(N_DRAWS)))
     compare(e, values, noise, draws, out=out)
 
 
@@ -336,3 +343,24 @@ def test_forced_nash_every_draw(experiment):
     e = dataclasses.replace(experiment, concept="nash")
     values, noise = draw_batch(e, overrides=FORCED)
     compare(e, values, noise, range(N_DRAWS))
+
+
+def test_a_zone_of_width_zero_at_the_formula_in_force_is_no_agreement(in_force_experiment):
+    """Both sides conceded to their disagreement values, the formula in force on both bounds.
+
+    In draws 26 and 95 of the reopening config's first batch (found by the benchmark's
+    cross-check), after the inauguration both targets equal the disagreement values, and the
+    only package either side accepts is the formula in force at its own first-year amount: a
+    zone of width 0, which rounding opened in the per-draw reference and closed in the
+    engine. It is no agreement in both: signing the formula in force changes nothing.
+    """
+    e = in_force_experiment
+    seed = load_config("today_reopening").experiment.seed
+    # the design of a batch depends on its size: the benchmark's batch, its first 100 draws
+    values, noise = sample(e.specs, min(e.batch_size, 16384), design=e.design,
+                           n_attempts=e.ratification_attempts, rng=batch_rng(seed, 0))  # fmt: skip
+    values = {name: x[:100] for name, x in values.items()}
+    noise = dataclasses.replace(noise, talks=noise.talks[:100], election=noise.election[:100],
+                                ratification=noise.ratification[:100])  # fmt: skip
+    out, refs = compare(e, values, noise, [26, 95])
+    assert all(out.status[i] == FAILED and refs[i]["status"] == FAILED for i in (26, 95))

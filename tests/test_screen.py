@@ -130,3 +130,12 @@ def test_engine_outcomes_do_not_depend_on_the_screening_block_size(monkeypatch):
     other = run(experiment, draws=4000, seed=5).columns
     for name, column in reference.items():
         np.testing.assert_array_equal(other[name], column, err_msg=name)
+
+
+def test_a_zone_narrower_than_rounding_is_no_zone():
+    from smasim.models.acceptance import has_zone
+
+    lo = np.array([1587.3137, 1587.3137, 1587.3137, 1587.3137, np.inf, 10.0])
+    hi = np.array([1587.3137, 1587.3137 * (1 + 1e-13), 1587.3137 * (1 + 1e-9), 1587.3, 1e4, 10.5])
+    np.testing.assert_array_equal(has_zone(lo, hi), [False, False, True, False, False, True])
+    assert has_zone(0.0, 1e-13) is np.False_ and has_zone(0.0, 1e-11)  # amounts below 1: absolute

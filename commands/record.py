@@ -66,7 +66,7 @@ def backtest(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score the model on the past negotiations (7th-12th SMA) against a naive forecast."""
+    """Score the model on the past negotiations (7th-12th SMA) beside two baselines."""
     check_draws(draws)
     check_seed(seed)
     with busy("backtesting 5 negotiations", quiet=as_json):

@@ -284,7 +284,8 @@ def test_backtest_cli_table(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "250")
     assert cli.main(["backtest", "--draws", "200"]) == 0
     out = capsys.readouterr().out
-    assert "11th SMA" in out and "bn KRW" in out and "Mean CRPS" in out
+    assert "11th SMA" in out and "bn KRW" in out and "mean CRPS" in out
+    assert "empirical, time-respecting" in out and "exact 95 % CI" in out
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
 """Backtest: the model against the SMA negotiations that really happened.
 
 Each past negotiation's backtest config is run, turned into a forecast and scored against
-the record beside the naive forecast (:mod:`experiments.record.forecast` says what is
-scored and how); :func:`run_backtest` does so for every negotiation and, if asked, writes
-``backtest.json``, ``backtest.md`` (:mod:`experiments.record.report`) and ``backtest.png``
+the record beside two baselines: the naive forecast (:mod:`experiments.record.forecast` says
+what is scored and how) and the empirical first-year-increase model
+(:mod:`experiments.record.baselines`), time-respecting and leave-one-out.
+:func:`run_backtest` does so for every negotiation and, if asked, writes ``backtest.json``,
+``backtest.md`` (:mod:`experiments.record.report`) and ``backtest.png``
 (:mod:`experiments.record.plots`) into one result folder.
 """
 
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smasim.experiments.config.load import build_experiment, load_config
+from smasim.experiments.record.baselines import empirical_forecast
 from smasim.experiments.record.data import Record, load_record
 from smasim.experiments.record.forecast import (
     CASES,
@@ -42,7 +45,7 @@ def run_case(
     adjust: Adjust | None = None,
     record: Record | None = None,
 ) -> BacktestRow:
-    """Run one negotiation's config and score it, with the naive forecast beside it.
+    """Run one negotiation's config and score it, with the baselines beside it.
 
     Parameters
     ----------
@@ -62,13 +65,20 @@ def run_case(
     s = cfg.experiment.seed if seed is None else seed
     actual = actual_outcome(record, case.sma_round)
     columns = simulate(experiment, draws=draws, seed=s, adjust=adjust)
+    info = cfg.experiment.information_date
+    empirical, fitted_on = empirical_forecast(record, case.sma_round, information_date=info)
+    empirical_loo, loo_fitted_on = empirical_forecast(record, case.sma_round, information_date=None)
     return BacktestRow(
         case=case,
-        information_date=cfg.experiment.information_date,
+        information_date=info,
         actual=actual,
         model=score_forecast(model_forecast(experiment, columns), actual),
         naive=score_forecast(naive_forecast(record, case.sma_round), actual),
         seed=s,
+        empirical=score_forecast(empirical, actual),
+        empirical_loo=score_forecast(empirical_loo, actual),
+        empirical_fitted_on=fitted_on,
+        empirical_loo_fitted_on=loo_fitted_on,
     )
 
 

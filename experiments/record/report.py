@@ -47,20 +47,49 @@ def backtest_markdown(result: BacktestResult) -> str:
             f"| {a.rule_kind or 'n/a (1 year)'} | {_p(m.p_rule)} | {_p(n.p_rule)} "
             f"| {_p(m.p_agreement)} |"
         )
+    lines += ["", *baseline_markdown(result)]
+    return "\n".join(lines) + "\n"
+
+
+_NAMES = {
+    "model": None,  # the result's label
+    "naive": "naive forecast",
+    "empirical": "empirical, time-respecting",
+    "empirical_loo": "empirical, leave-one-out",
+}
+
+
+def baseline_markdown(result: BacktestResult) -> list[str]:
+    """The model beside every baseline: scores, exact coverage intervals, paired differences."""
     s = result.summary()
     k = s["negotiations"]
-    lines += [
+    lines = [
+        f"The model beside the baselines over {k} negotiations: mean CRPS of the first-year "
+        "amount, actual amounts inside the 90 % interval (exact 95 % interval of the rate), "
+        "mean log score of the actual term and rule (probabilities floored at "
+        f"{s['log_score_floor']}; higher is better), and the model's CRPS minus the "
+        "baseline's (mean and 95 % t interval over the negotiations; negative: the model is "
+        "better).",
         "",
-        f"Mean CRPS of the first-year amount: {result.label} "
-        f"{s['model']['mean_crps_pct_of_status_quo']:.2f}% of the status quo "
-        f"({s['model']['mean_crps_bn_krw']:,.1f} bn KRW), naive "
-        f"{s['naive']['mean_crps_pct_of_status_quo']:.2f}% "
-        f"({s['naive']['mean_crps_bn_krw']:,.1f} bn KRW). Inside the 90 % interval: "
-        f"{result.label} {s['model']['inside_90']} of {k}, naive {s['naive']['inside_90']} of "
-        f"{k}; inside the 50 % interval: {s['model']['inside_50']} and "
-        f"{s['naive']['inside_50']} of {k}.",
+        "| forecast | mean CRPS, % of SQ (bn KRW) | inside 90 % (exact 95 % CI) "
+        "| log score term / rule | model minus it, CRPS points (95 % CI) |",
+        "|---|---:|---:|---:|---:|",
     ]
-    return "\n".join(lines) + "\n"
+    for who, name in _NAMES.items():
+        f = s[who]
+        ci = f["inside_90_exact_95ci"]
+        rule = f["mean_log_score_rule"]
+        diff = s["model_minus_baseline_crps_pct"].get(who)
+        diff_text = ""
+        if diff is not None:
+            diff_text = f"{diff['mean']:+.2f} ({diff['low']:+.2f} to {diff['high']:+.2f})"
+        lines.append(
+            f"| {name or result.label} | {f['mean_crps_pct_of_status_quo']:.2f} % "
+            f"({f['mean_crps_bn_krw']:,.1f}) | {f['inside_90']} of {k} "
+            f"({ci[0]:.2f}-{ci[1]:.2f}) | {f['mean_log_score_term']:.2f} / "
+            f"{'n/a' if rule is None else f'{rule:.2f}'} | {diff_text} |"
+        )
+    return lines
 
 
 def calibration_markdown(result: CalibrationResult) -> str:

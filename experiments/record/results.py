@@ -18,6 +18,15 @@ import numpy as np
 
 from smasim.experiments.record.forecast import Actual, Case, ForecastScore
 from smasim.experiments.record.knobs import KNOBS
+from smasim.experiments.record.scores import (
+    LOG_SCORE_FLOOR,
+    clopper_pearson,
+    log_score,
+    paired_difference,
+)
+
+FORECASTERS = ("model", "naive", "empirical", "empirical_loo")
+"""The forecasts of a backtest row: the model, then the baselines."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,12 @@ class BacktestRow:
     actual : Actual
     model, naive : ForecastScore
     seed : int
+    empirical, empirical_loo : ForecastScore
+        The empirical baseline (:mod:`experiments.record.baselines`), time-respecting and
+        leave-one-out.
+    empirical_fitted_on, empirical_loo_fitted_on : tuple of int
+        The negotiations each learned the first-year increase from (empty: it fell back to
+        the naive forecast).
     """
 
     case: Case
@@ -40,6 +55,10 @@ class BacktestRow:
     model: ForecastScore
     naive: ForecastScore
     seed: int
+    empirical: ForecastScore
+    empirical_loo: ForecastScore
+    empirical_fitted_on: tuple[int, ...] = ()
+    empirical_loo_fitted_on: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields."""
@@ -60,6 +79,11 @@ class BacktestRow:
             },
             "model": self.model.to_dict(),
             "naive": self.naive.to_dict(),
+            "empirical": {**self.empirical.to_dict(), "fitted_on": list(self.empirical_fitted_on)},
+            "empirical_loo": {
+                **self.empirical_loo.to_dict(),
+                "fitted_on": list(self.empirical_loo_fitted_on),
+            },
         }
 
 
@@ -87,18 +111,35 @@ class BacktestResult:
     label: str = "model"
 
     def summary(self) -> dict[str, Any]:
-        """Mean scores and interval coverage, model and naive."""
-        out: dict[str, Any] = {"negotiations": len(self.rows)}
-        for who in ("model", "naive"):
+        """Scores of the model and of each baseline, and the model's paired differences.
+
+        Per forecast: mean CRPS (% of the status quo and bn KRW), how many actual amounts lie
+        inside the 50 % and 90 % intervals with the exact 95 % interval of the 90 % rate, and
+        the mean log score of the actual term and rule (floored at ``LOG_SCORE_FLOOR``).
+        Per baseline: the model's CRPS (%) minus the baseline's, mean and 95 % t interval over
+        the negotiations (negative: the model is better).
+        """
+        n = len(self.rows)
+        out: dict[str, Any] = {"negotiations": n, "log_score_floor": LOG_SCORE_FLOOR}
+        for who in FORECASTERS:
             s = [getattr(r, who) for r in self.rows]
+            inside_90 = int(sum(x.in_90 for x in s))
             out[who] = {
                 "mean_crps_pct_of_status_quo": float(np.mean([x.crps_pct for x in s])),
                 "mean_crps_bn_krw": float(np.mean([x.crps_bn_krw for x in s])),
                 "inside_50": int(sum(x.in_50 for x in s)),
-                "inside_90": int(sum(x.in_90 for x in s)),
+                "inside_90": inside_90,
+                "inside_90_exact_95ci": list(clopper_pearson(inside_90, n)) if n else None,
+                "mean_log_score_term": float(np.mean([log_score(x.p_duration) for x in s])),
+                "mean_log_score_rule": _nanmean_or_none([log_score(x.p_rule) for x in s]),
                 "mean_p_duration": float(np.mean([x.p_duration for x in s])),
                 "mean_p_rule": _nanmean_or_none([x.p_rule for x in s]),
             }
+        model = [r.model.crps_pct for r in self.rows]
+        out["model_minus_baseline_crps_pct"] = {
+            who: paired_difference(model, [getattr(r, who).crps_pct for r in self.rows])
+            for who in FORECASTERS[1:]
+        }
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -33,6 +33,7 @@ estimation. Journal of the American Statistical Association 102(477), 359-378.
 from __future__ import annotations
 
 import numpy as np
+from scipy import stats
 
 
 def crps_sample(samples: np.ndarray, observed: float) -> float:
@@ -107,3 +108,46 @@ def inside(samples: np.ndarray, observed: float, *, level: float) -> bool:
     """Whether ``observed`` lies in the closed central interval of probability ``level``."""
     lo, hi = central_interval(samples, level=level)
     return bool(lo <= observed <= hi)
+
+
+LOG_SCORE_FLOOR = 1e-3
+"""Probabilities below this count as this in a log score, so that one event a forecast ruled
+out (probability 0 in a finite sample) costs log(0.001) = -6.9 rather than minus infinity."""
+
+
+def log_score(p: float, *, floor: float = LOG_SCORE_FLOOR) -> float:
+    """``log(max(p, floor))``: the (floored) log score of the probability given to what happened.
+
+    Strictly proper above the floor; higher is better; NaN stays NaN (nothing scored).
+    """
+    return float(np.log(np.maximum(p, floor))) if not np.isnan(p) else float("nan")
+
+
+def clopper_pearson(k: int, n: int, *, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a binomial rate ``k / n``, e.g. a coverage."""
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def paired_difference(a, b, *, level: float = 0.95) -> dict[str, float]:
+    """Mean of ``a - b`` over paired cases with its Student-t interval.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (n,)
+        Scores of two forecasts on the same cases (e.g. CRPS, lower is better).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``low``, ``high`` (the interval; NaN for fewer than 2 cases) and ``n``.
+    """
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    d = d[np.isfinite(d)]
+    n = d.size
+    if n < 2:
+        return {"mean": float(d.mean()) if n else float("nan"), "low": float("nan"),
+                "high": float("nan"), "n": n}  # fmt: skip
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n)
+    return {"mean": float(d.mean()), "low": float(d.mean() - half),
+            "high": float(d.mean() + half), "n": n}  # fmt: skip

@@ -18,15 +18,15 @@ from smasim.commands.options import (
     busy,
     check_draws,
     check_seed,
+    draw_progress,
     out_console,
 )
-from smasim.experiments.config.load import bundled_configs
-from smasim.experiments.config.schema import DEFAULT_CONFIG
 from smasim.experiments.record.backtest import run_backtest
-from smasim.experiments.record.calibrate import calibrate as fit
+from smasim.experiments.record.bayes import TARGET_ESS
 from smasim.experiments.record.data import load_record
-from smasim.experiments.record.knobs import write_calibrated_config
-from smasim.experiments.record.report import backtest_markdown, calibration_markdown
+from smasim.experiments.record.forecast import CASES
+from smasim.experiments.record.report import backtest_markdown
+from smasim.experiments.record.study import DEFAULT_DRAWS, DEFAULT_SEED, run_study, study_markdown
 
 
 def history(as_json: JsonOpt = False) -> None:
@@ -80,59 +80,33 @@ def backtest(
 
 
 def calibrate(
-    eval_draws: Annotated[
-        int, typer.Option(help="Draws per negotiation in each objective evaluation.")
-    ] = 2_000,
-    max_evals: Annotated[int, typer.Option(help="Objective evaluations per fit.")] = 40,
-    score_draws: Annotated[
-        int, typer.Option(help="Draws per negotiation for the reported scores.")
-    ] = 20_000,
-    seed: EachSeedOpt = None,
-    loo: Annotated[
-        bool, typer.Option("--loo/--no-loo", help="Also fit leaving each negotiation out.")
-    ] = True,
-    write: Annotated[
-        Path | None,
-        typer.Option(help="Write a config (TOML) extending --base with the fitted values."),
-    ] = None,
-    base: Annotated[
-        str, typer.Option(help="Bundled config the --write config extends.")
-    ] = DEFAULT_CONFIG,
+    draws: Annotated[
+        int, typer.Option(help="Common prior draws, simulated once per past negotiation.")
+    ] = DEFAULT_DRAWS,
+    seed: Annotated[int, typer.Option(help="Seed of the shared parameters' draws.")] = DEFAULT_SEED,
+    target_ess: Annotated[
+        int, typer.Option(help="Effective draws each fit keeps (sets the ABC bandwidth).")
+    ] = int(TARGET_ESS),
     out: Annotated[
         Path | None,
-        typer.Option(help="Folder for calibration.json, calibration.md and calibration.png."),
+        typer.Option(help="Folder for calibration.json and calibration.md."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Fit the shared behavioural parameters to the past negotiations, with leave-one-out."""
+    """Bayesian calibration on the past negotiations, judged leave-one-out and in time order."""
+    check_draws(draws)
     check_seed(seed)
-    # checked before minutes of fitting, not when the config is written after them
-    if base not in bundled_configs():
-        raise BadInput(f"--base: {base!r} is not a bundled config; see smasim configs")
-    if write is not None and write.exists():
-        raise BadInput(f"--write: {write} already exists; choose another path")
-    with busy("calibrating (a few minutes)", quiet=as_json):
-        result = fit(
-            eval_draws=eval_draws,
-            max_evals=max_evals,
-            score_draws=score_draws,
-            seed=seed,
-            leave_one_out=loo,
-            out=out,
-        )
-    written = None
-    if write is not None:
-        written = write_calibrated_config(result.fit.parameters, write, base=base)
+    if not 1 <= target_ess < draws:
+        raise BadInput(f"--target-ess: must be at least 1 and below --draws, got {target_ess}")
+    with draw_progress(draws * len(CASES), quiet=as_json) as advance:
+        study = run_study(draws=draws, seed=seed, target_ess=target_ess, out=out,
+                          progress=advance)  # fmt: skip
     if as_json:
-        head = {"output_folder": _str_or_none(out), "written_config": _str_or_none(written)}
-        print(json.dumps(head | result.to_dict(), indent=2, default=str))
+        print(json.dumps({"output_folder": _str_or_none(out), **study.to_dict()}, indent=2))
         return
-    out_console.print(Markdown(calibration_markdown(result)))
-    out_console.print(
-        f"calibrated in {result.elapsed_s:.1f} s"
-        + (f"; files in {out}" if out else "")
-        + (f"; config written to {written}" if written else "")
-    )
+    out_console.print(Markdown(study_markdown(study)))
+    where = f"; calibration.json and calibration.md in {out}" if out else ""
+    out_console.print(f"calibrated in {study.elapsed_s:.1f} s{where}")
 
 
 def _first_clause(text: str) -> str:

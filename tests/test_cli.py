@@ -264,7 +264,7 @@ FLAG_ERRORS = [
         "--seed",
         id="compare-seed",
     ),
-    pytest.param(["calibrate", "--max-evals", "0"], "--max-evals", id="calibrate-max-evals"),
+    pytest.param(["calibrate", "--target-ess", "0"], "--target-ess", id="calibrate-target-ess"),
     pytest.param(["trace", "--draw", "200", "--draws", "200"], "--draw", id="trace-draw"),
     pytest.param(["run", "--resume", "--draws", "200"], "--resume", id="run-resume"),
 ]

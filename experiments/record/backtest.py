@@ -65,16 +65,35 @@ def run_case(
     s = cfg.experiment.seed if seed is None else seed
     actual = actual_outcome(record, case.sma_round)
     columns = simulate(experiment, draws=draws, seed=s, adjust=adjust)
-    info = cfg.experiment.information_date
-    empirical, fitted_on = empirical_forecast(record, case.sma_round, information_date=info)
-    empirical_loo, loo_fitted_on = empirical_forecast(record, case.sma_round, information_date=None)
+    return backtest_row(
+        case, cfg.experiment.information_date, actual, model_forecast(experiment, columns),
+        record, seed=s,
+    )  # fmt: skip
+
+
+def backtest_row(
+    case: Case,
+    information_date,
+    actual,
+    forecast,
+    record: Record,
+    *,
+    seed: int,
+) -> BacktestRow:
+    """Score a model forecast of one negotiation, with the baselines beside it."""
+    empirical, fitted_on = empirical_forecast(
+        record, case.sma_round, information_date=information_date
+    )
+    empirical_loo, loo_fitted_on = empirical_forecast(
+        record, case.sma_round, information_date=None
+    )
     return BacktestRow(
         case=case,
-        information_date=info,
+        information_date=information_date,
         actual=actual,
-        model=score_forecast(model_forecast(experiment, columns), actual),
+        model=score_forecast(forecast, actual),
         naive=score_forecast(naive_forecast(record, case.sma_round), actual),
-        seed=s,
+        seed=seed,
         empirical=score_forecast(empirical, actual),
         empirical_loo=score_forecast(empirical_loo, actual),
         empirical_fitted_on=fitted_on,

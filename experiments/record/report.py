@@ -1,12 +1,11 @@
-"""Markdown of a backtest and of a calibration (the ``.md`` files and the CLI's tables)."""
+"""Markdown of a backtest (the ``.md`` file and the CLI's tables)."""
 
 from __future__ import annotations
 
 import math
 
 from smasim.experiments.record.forecast import ForecastScore
-from smasim.experiments.record.knobs import KNOBS
-from smasim.experiments.record.results import BacktestResult, CalibrationResult
+from smasim.experiments.record.results import BacktestResult
 
 
 def backtest_markdown(result: BacktestResult) -> str:
@@ -90,40 +89,6 @@ def baseline_markdown(result: BacktestResult) -> list[str]:
             f"{'n/a' if rule is None else f'{rule:.2f}'} | {diff_text} |"
         )
     return lines
-
-
-def calibration_markdown(result: CalibrationResult) -> str:
-    """The fitted numbers, the leave-one-out fits and the backtest tables as Markdown."""
-    lines = [
-        f"Fitted on {len(result.fit.training)} negotiations "
-        f"({result.fit.evaluations} evaluations of {result.eval_draws:,} draws each; "
-        f"mean CRPS {result.fit.objective_start:.2f}% -> {result.fit.objective:.2f}% of the "
-        "status quo):",
-        "",
-        "| parameter | fitted | unit | what it does |",
-        "|---|---:|---|---|",
-    ]
-    for k in KNOBS:
-        lines.append(
-            f"| `{k.name}` | {result.fit.parameters[k.name]:+.3f} | {k.unit} | {k.description} |"
-        )
-    if result.loo_fits:
-        lines += [
-            "",
-            "Leave-one-out fits (each on the other negotiations):",
-            "",
-            "| left out | "
-            + " | ".join(f"`{k.name}`" for k in KNOBS)
-            + " | training CRPS (% of status quo) |",
-            "|---|" + "---:|" * len(KNOBS) + "---:|",
-        ]
-        for row, f in zip(result.loo.rows, result.loo_fits, strict=True):
-            vals = " | ".join(f"{f.parameters[k.name]:+.3f}" for k in KNOBS)
-            lines.append(f"| {row.case.label} | {vals} | {f.objective:.2f}% |")
-    parts = [result.uncalibrated, result.in_sample] + ([result.loo] if result.loo else [])
-    for part in parts:
-        lines += ["", f"### {part.label}", "", backtest_markdown(part).rstrip()]
-    return "\n".join(lines) + "\n"
 
 
 def _interval(s: ForecastScore) -> str:

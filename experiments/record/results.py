@@ -1,4 +1,4 @@
-"""What a backtest and a calibration return: frozen records and their JSON.
+"""What a backtest returns: frozen records and their JSON.
 
 The records sit below the functions that produce them (:mod:`experiments.record.backtest`,
 :mod:`experiments.record.calibrate`) and the ones that present them
@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from smasim.experiments.record.forecast import Actual, Case, ForecastScore
-from smasim.experiments.record.knobs import KNOBS
 from smasim.experiments.record.scores import (
     LOG_SCORE_FLOOR,
     clopper_pearson,
@@ -156,91 +155,6 @@ class BacktestResult:
             },
             "rows": [r.to_dict() for r in self.rows],
             "summary": self.summary(),
-        }
-
-
-@dataclass(frozen=True)
-class Fit:
-    """A fit of the calibrated numbers.
-
-    Attributes
-    ----------
-    parameters : dict of str to float
-        Knob name -> fitted value.
-    training : tuple of int
-        SMA rounds fitted on.
-    objective : float
-        Mean CRPS of the first-year amount at the fit, % of the status quo (calibration draws).
-    objective_start : float
-        The same at the start (all knobs 0: the configs as written).
-    evaluations : int
-        Objective evaluations used.
-    converged : bool
-    message : str
-    """
-
-    parameters: dict[str, float]
-    training: tuple[int, ...]
-    objective: float
-    objective_start: float
-    evaluations: int
-    converged: bool
-    message: str
-
-
-@dataclass(frozen=True)
-class CalibrationResult:
-    """A calibration with its leave-one-out check.
-
-    Attributes
-    ----------
-    fit : Fit
-        Fitted on every negotiation.
-    uncalibrated : BacktestResult
-        The configs as written (score draws).
-    in_sample : BacktestResult
-        Every negotiation scored with ``fit`` (its own training data).
-    loo_fits : tuple of Fit
-        One per left-out negotiation, fitted on the others.
-    loo : BacktestResult or None
-        Each negotiation scored with the fit that left it out; None if not run.
-    eval_draws, score_draws, max_evals : int
-    elapsed_s : float
-    """
-
-    fit: Fit
-    uncalibrated: BacktestResult
-    in_sample: BacktestResult
-    loo_fits: tuple[Fit, ...]
-    loo: BacktestResult | None
-    eval_draws: int
-    score_draws: int
-    max_evals: int
-    elapsed_s: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready result."""
-        return {
-            "knobs": [
-                {
-                    "name": k.name,
-                    "description": k.description,
-                    "targets": list(k.targets),
-                    "kind": k.kind,
-                    "bounds": list(k.bounds),
-                    "unit": k.unit,
-                }
-                for k in KNOBS
-            ],
-            "fit": self.fit.__dict__,
-            "eval_draws_per_negotiation": self.eval_draws,
-            "score_draws_per_negotiation": self.score_draws,
-            "max_evals": self.max_evals,
-            "elapsed_s": round(self.elapsed_s, 3),
-            "uncalibrated": self.uncalibrated.to_dict(),
-            "in_sample": self.in_sample.to_dict(),
-            "leave_one_out_fits": [f.__dict__ for f in self.loo_fits],
-            "leave_one_out": None if self.loo is None else self.loo.to_dict(),
         }
 
 

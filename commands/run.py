@@ -60,6 +60,12 @@ def run(
     ] = False,
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
+    prior: Annotated[
+        bool,
+        typer.Option(
+            "--prior", help="Draw every parameter from the config's priors (no calibration)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
@@ -68,6 +74,8 @@ def run(
     check_seed(seed)
     check_executor(executor, scheduler)
     cfg = load_config(config)  # validate before anything is created
+    if prior:
+        cfg = cfg.model_copy(update={"calibration": None})
     if out is None:
         if resume:
             raise BadInput("--resume: name the interrupted run's folder with --out")
@@ -104,6 +112,13 @@ def run(
         print(json.dumps({"result_folder": str(out), **result.summary}, indent=2))
         return
     _print_summary(result.summary, result.experiment.setting.status_quo)
+    calibration = result.summary["calibration"]
+    out_console.print(
+        calibration["summary"]
+        if calibration
+        else "uncalibrated: every parameter from the "
+        "config's priors" + (" (--prior)" if prior else "")
+    )
     rate = result.draws / max(result.elapsed_s, 1e-9)
     out_console.print(
         f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "

@@ -51,14 +51,22 @@ def simulate_batch(
 def sample_batch(
     experiment: Experiment, seed: int, batch: int, size: int
 ) -> tuple[dict[str, np.ndarray], Noise]:
-    """Parameters and noise of batch ``batch`` (of ``size`` draws) of a run seeded ``seed``."""
-    return sample(
+    """Parameters and noise of batch ``batch`` (of ``size`` draws) of a run seeded ``seed``.
+
+    A calibrated experiment's posterior rows are picked by uniforms drawn after the design
+    and the noise (:mod:`simulation.posterior`), so the rest of the batch is unchanged.
+    """
+    rng = batch_rng(seed, batch)
+    values, noise = sample(
         experiment.specs,
         size,
         design=experiment.design,
         n_attempts=experiment.ratification_attempts,
-        rng=batch_rng(seed, batch),
+        rng=rng,
     )
+    if experiment.posterior is not None:
+        values = experiment.posterior.substitute(values, rng.random(size))
+    return values, noise
 
 
 def negotiate(

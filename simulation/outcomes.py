@@ -207,4 +207,20 @@ def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[st
         },
         "solver_not_converged": int(np.sum(~columns["solver_converged"])),
         "outcome_codes": dict(enumerate(OUTCOMES)),
+        "calibration": _calibration(experiment),
+    }
+
+
+def _calibration(experiment: Experiment) -> dict[str, Any] | None:
+    """What the run's behavioural parameters were drawn from (None: the config's priors)."""
+    p = experiment.posterior
+    if p is None:
+        return None
+    keep = ("method", "information_date", "fitted_on", "fitted", "ess", "study_scores")
+    return {
+        "posterior": p.name,
+        "parameters": list(p.names),
+        "kept_prior": list(p.kept_prior),
+        **{k: p.provenance[k] for k in keep},
+        "summary": p.describe(),
     }

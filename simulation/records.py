@@ -13,6 +13,7 @@ import numpy as np
 
 from smasim.models.packages import EscalationRule
 from smasim.models.pressure import Setting
+from smasim.simulation.posterior import PosteriorDraws
 from smasim.simulation.sampling import Design, ParameterSpec
 
 ACTIVE, PENDING, DONE, FAILED, NO_TALKS = 0, 1, 2, 3, 4
@@ -124,6 +125,8 @@ class Experiment:
         Amounts already fixed for report years before ``start_year``, bn KRW.
     hard_stop_day : float
         Days after talks open when talks end without agreement.
+    posterior : PosteriorDraws, optional
+        Calibrated joint draws that replace some parameters' priors (None: the priors).
     """
 
     name: str
@@ -138,6 +141,7 @@ class Experiment:
     report_years: tuple[int, ...]
     known_amounts: dict[int, float]
     hard_stop_day: float
+    posterior: PosteriorDraws | None = None
 
     @property
     def start_year(self) -> int:

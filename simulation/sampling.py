@@ -81,6 +81,17 @@ class ParameterSpec:
         idx = np.minimum(np.searchsorted(edges, u, side="right"), len(self.choices) - 1)
         return np.asarray(self.choices, dtype=float)[idx]
 
+    def prior_key(self) -> list:
+        """A JSON-ready description of the prior, equal for equal priors."""
+        d = self.distribution
+        dist = (
+            None
+            if d is None
+            else [d.dist.name, list(d.args), [list(kv) for kv in sorted(d.kwds.items())]]
+        )
+        return [self.value, dist, self.choices and list(self.choices),
+                self.weights and list(self.weights)]  # fmt: skip
+
     def central(self) -> float:
         """Central value: the constant, the median, or the most likely choice."""
         if self.value is not None:

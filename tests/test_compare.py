@@ -40,9 +40,12 @@ SMALL = "draws = 2000\nbatch_size = 500"
 
 # --- helpers ---------------------------------------------------------------------------------
 def write_config(folder: Path, name: str, body: str, *, extends: str = "sma12_may2024") -> Path:
+    # on the priors: "close" changes one shared prior, which a calibrated run would keep while
+    # drawing the others from the posterior, and the pairing would no longer be "close"
     path = folder / f"{name}.toml"
     path.write_text(
-        f'[experiment]\nextends = "{extends}"\nname = "{name}"\n{SMALL}\n\n{body}\n',
+        f'[experiment]\nextends = "{extends}"\nname = "{name}"\n{SMALL}\n'
+        f'[calibration]\nposterior = "none"\n\n{body}\n',
         encoding="utf-8",
     )
     return path

@@ -24,7 +24,8 @@ def test_batch_b_draws_from_seed_sequence_spawn_key_b():
     Catches every batch drawing batch 0's numbers (``spawn_key=(0,)``): the second and third
     batches would repeat the first.
     """
-    e = dataclasses.replace(build_experiment(load_config()), batch_size=300)
+    # uncalibrated: a calibrated batch then takes posterior rows (tests/test_posteriors.py)
+    e = dataclasses.replace(build_experiment(load_config()), batch_size=300, posterior=None)
     seed = 7
     for b in (0, 1, 2):
         values, _ = sample_batch(e, seed, b, 300)

@@ -8,6 +8,7 @@ engine's :class:`~simulation.records.Experiment`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ from smasim.experiments.config.schema import (
 from smasim.experiments.config.specs import check_reservations, parameter_specs
 from smasim.models.packages import EscalationRule, PackageSet
 from smasim.models.pressure import Setting
+from smasim.simulation.posterior import PosteriorDraws, posterior_draws, read_posterior
 from smasim.simulation.records import Calendar, CalendarEvent, Experiment
 
 
@@ -197,7 +199,40 @@ def build_experiment(cfg: Config) -> Experiment:
         report_years=tuple(range(a.report_first_year, a.report_last_year + 1)),
         known_amounts={int(y): v for y, v in a.known_amounts_bn_krw.items()},
         hard_stop_day=stop,
+        posterior=_posterior(cfg) if calibrated(cfg) else None,
     )
+
+
+def calibrated(cfg: Config) -> bool:
+    """Whether the config draws its shared parameters from a bundled posterior."""
+    return cfg.calibration is not None and cfg.calibration.posterior != "none"
+
+
+def bundled_posterior_path(name: str):
+    """The file of the bundled posterior ``name`` (it may not exist)."""
+    return resources.files(BUNDLED).joinpath("posteriors", f"{name}.parquet")
+
+
+def _posterior(cfg: Config) -> PosteriorDraws:
+    """The config's calibrated draws, checked against its information date."""
+    name = cfg.calibration.posterior
+    path = bundled_posterior_path(name)
+    if not path.is_file():
+        raise ConfigError(f"calibration.posterior: no bundled posterior {name!r}")
+    columns, provenance = _read_posterior(str(path), name)
+    if dt.date.fromisoformat(provenance["information_date"]) > cfg.experiment.information_date:
+        raise ConfigError(
+            f"calibration.posterior: {name!r} was fitted with information up to "
+            f"{provenance['information_date']}, after this config's information date "
+            f"{cfg.experiment.information_date}"
+        )
+    priors = {s.name: s.prior_key() for s in parameter_specs(cfg)}
+    return posterior_draws(name, columns, provenance, priors)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_posterior(path: str, name: str):
+    return read_posterior(path, name)
 
 
 def resolved_dict(cfg: Config) -> dict[str, Any]:

@@ -212,6 +212,18 @@ class ChoiceSpec(_Strict):
 ParameterValue = float | DistributionSpec | ChoiceSpec
 
 
+class CalibrationSection(_Strict):
+    """Where a calibrated config's behavioural parameters come from.
+
+    ``posterior`` names a bundled posterior (``experiments/config/posteriors/NAME.parquet``):
+    joint draws of the shared parameters fitted on the negotiations concluded before the
+    config's information date. ``"none"`` (e.g. in a config that extends a calibrated one),
+    no section, or ``smasim run --prior``: every parameter from the config's priors.
+    """
+
+    posterior: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=80)]
+
+
 class Config(_Strict):
     """A whole experiment config."""
 
@@ -219,6 +231,7 @@ class Config(_Strict):
     agreement: AgreementSection
     calendar: CalendarSection
     parameters: dict[str, ParameterValue]
+    calibration: CalibrationSection | None = None
 
     @field_validator("parameters")
     @classmethod

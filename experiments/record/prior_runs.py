@@ -107,7 +107,7 @@ class CaseRuns:
 
 def shared_parameters(experiments: Sequence[Experiment]) -> tuple[ParameterSpec, ...]:
     """The uncertain parameters drawn from the same distribution in every experiment."""
-    keyed = [{s.name: _key(s) for s in e.specs} for e in experiments]
+    keyed = [{s.name: s.prior_key() for s in e.specs} for e in experiments]
     first = experiments[0]
     return tuple(
         s
@@ -175,9 +175,3 @@ def _run_case(case, settings, experiment, theta, record, progress) -> CaseRuns:
         duration=np.concatenate(duration).astype(np.int64),
         rule_kind=np.concatenate(kind),
     )
-
-
-def _key(spec: ParameterSpec):
-    d = spec.distribution
-    dist = None if d is None else (d.dist.name, tuple(d.args), tuple(sorted(d.kwds.items())))
-    return (spec.value, dist, spec.choices, spec.weights)

@@ -31,7 +31,7 @@ from smasim.experiments.config.load import build_experiment, bundled_configs, lo
 from smasim.experiments.config.schema import DEFAULT_CONFIG
 from smasim.experiments.runs.folders import require_empty
 from smasim.experiments.runs.runner import run_experiment, solve_central, trace_draw
-from smasim.experiments.runs.store import finished_parts
+from smasim.experiments.runs.store import finished_parts, partial_folder
 from smasim.simulation.events import TRACE_LINES
 
 OUTCOME_LABELS = {
@@ -79,8 +79,7 @@ def run(
     if out is None:
         if resume:
             raise BadInput("--resume: name the interrupted run's folder with --out")
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{cfg.experiment.name}-{stamp}"
+        out = _default_out(cfg.experiment.name)
     require_empty(out)
     try:
         total = cfg.experiment.draws if draws is None else draws
@@ -124,6 +123,17 @@ def run(
         f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
         f"{workers} worker{'s' if workers > 1 else ''}); results in {out}"
     )
+
+
+def _default_out(name: str) -> Path:
+    """``runs/NAME-TIME``, with a suffix when a run started in the same second took it."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out, n = Path("runs") / f"{name}-{stamp}", 1
+    # a run in progress is its hidden partial folder; the store's lock settles exact ties
+    while out.exists() or partial_folder(out).exists():
+        n += 1
+        out = Path("runs") / f"{name}-{stamp}-{n}"
+    return out
 
 
 def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:

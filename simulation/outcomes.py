@@ -18,6 +18,7 @@ from smasim.simulation.records import DONE, NO_TALKS, OUTCOMES, BatchOutcome, Ex
 from smasim.simulation.sampling import Noise
 
 SUMMARY_COLUMNS = (
+    "draw",  # the global draw index: lets --resume check that a part holds its own batch
     "outcome",
     "agreement_date",
     "in_force_date",

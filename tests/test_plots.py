@@ -95,6 +95,16 @@ def test_plot_defaults_to_the_run_folder_and_keeps_it_intact(capsys, folders):
     assert read_draws(folders["base"])["outcome"].size == 2000
 
 
+def test_plot_refuses_a_non_empty_out_and_leaves_it_intact(tmp_path, capsys, folders):
+    """Protects: `smasim plot RUN --out DIR` used to overwrite the files of a non-empty DIR."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "fan_chart.png").write_text("my own file")
+    code, stdout, err = run_main(["plot", folders["base"], "--out", out], capsys)
+    assert code == 2 and stdout == "" and "--out" in err and len(err.strip().splitlines()) == 1
+    assert (out / "fan_chart.png").read_text() == "my own file"
+
+
 def test_plot_of_a_missing_run_is_one_line(tmp_path, capsys):
     """Protects: `plot` of a folder that is not a result folder exits 2 with one line."""
     code, out, err = run_main(["plot", tmp_path / "nothing"], capsys)

@@ -38,6 +38,7 @@ def write(small, folder, *, draws=1600, seed=4, stop_after=None, resume=False):
     """Run into ``folder`` as the CLI does; ``stop_after`` batches, interrupt (Ctrl-C)."""
     cfg, experiment = small
     config = resolved_dict(cfg)
+    config["experiment"]["draws"], config["experiment"]["seed"] = draws, seed  # as the runner
     writer = RunWriter(folder, config=config, batch_size=experiment.batch_size, resume=resume)
     finished = [0]
 
@@ -46,11 +47,15 @@ def write(small, folder, *, draws=1600, seed=4, stop_after=None, resume=False):
         if stop_after is not None and finished[0] >= stop_after:
             raise KeyboardInterrupt
 
-    done = writer.finished_batches() if resume else None
-    result = run(
-        experiment, draws=draws, seed=seed, part_dir=writer.part_dir, done=done, progress=progress
-    )
-    writer.finish(result)
+    try:
+        done = writer.finished_batches() if resume else None
+        result = run(
+            experiment, draws=draws, seed=seed, part_dir=writer.part_dir, done=done,
+            progress=progress,
+        )  # fmt: skip
+        writer.finish(result)
+    finally:
+        writer.release()
     return result
 
 
@@ -99,11 +104,67 @@ def test_resume_refuses_a_different_run(small, tmp_path):
         RunWriter(tmp_path / "elsewhere", config=other, batch_size=500, resume=True)
 
 
-def test_a_new_run_replaces_a_stale_partial_folder(small, tmp_path):
+def test_a_new_run_does_not_discard_an_interrupted_runs_batches(small, tmp_path):
+    """Forgetting --resume used to delete the finished batches silently."""
     with pytest.raises(KeyboardInterrupt):
         write(small, tmp_path / "r", stop_after=1)
+    kept = sorted((partial_folder(tmp_path / "r") / "draws").glob("part-*.parquet"))
+    with pytest.raises(StoreError, match=r"^out: an interrupted run .* --resume"):
+        write(small, tmp_path / "r", seed=5)
+    assert sorted((partial_folder(tmp_path / "r") / "draws").glob("part-*.parquet")) == kept
+    write(small, tmp_path / "r", resume=True)  # and it can still be resumed
+
+
+def test_a_partial_without_batches_is_replaced(small, tmp_path):
+    (partial_folder(tmp_path / "r") / "draws").mkdir(parents=True)
+    (partial_folder(tmp_path / "r") / "run.json").write_text("{}")
     result = write(small, tmp_path / "r", seed=5)
     same_bits(read_draws(tmp_path / "r"), result.columns)
+
+
+@pytest.mark.parametrize("kind", ["user folder", "symlink", "file"])
+def test_something_else_at_the_partial_path_is_never_deleted(small, tmp_path, kind):
+    partial = partial_folder(tmp_path / "r")
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "keep.txt").write_text("mine")
+    if kind == "user folder":
+        partial.mkdir()
+        (partial / "keep.txt").write_text("mine")
+    elif kind == "symlink":
+        partial.symlink_to(target)
+    else:
+        partial.write_text("mine")
+    with pytest.raises(StoreError, match=r"^out: .* is not an interrupted smasim run"):
+        write(small, tmp_path / "r")
+    assert (target / "keep.txt").read_text() == "mine"
+    assert partial.exists() or partial.is_symlink()
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused(small, tmp_path):
+    cfg, experiment = small
+    config = resolved_dict(cfg)
+    first = RunWriter(tmp_path / "r", config=config, batch_size=experiment.batch_size)
+    try:
+        with pytest.raises(StoreError, match=r"^out: another smasim run is writing"):
+            RunWriter(tmp_path / "r", config=config, batch_size=experiment.batch_size)
+        with pytest.raises(StoreError, match=r"^out: another smasim run is writing"):
+            RunWriter(tmp_path / "r", config=config, batch_size=experiment.batch_size,
+                      resume=True)  # fmt: skip
+        assert (partial_folder(tmp_path / "r") / "run.json").is_file()  # the first is intact
+    finally:
+        first.release()
+
+
+def test_resume_refuses_a_part_that_holds_another_batch(small, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=3)
+    draws = partial_folder(tmp_path / "r") / "draws"
+    parts = sorted(draws.glob("part-*.parquet"))
+    assert len(parts) >= 2
+    parts[1].write_bytes(parts[0].read_bytes())  # batch 0's rows as batch 1
+    with pytest.raises(StoreError, match=r"^resume: part-00001.parquet does not hold batch 1"):
+        write(small, tmp_path / "r", resume=True)
 
 
 def test_a_damaged_part_is_detected(small, tmp_path):
@@ -218,3 +279,14 @@ def test_executors_keep_only_a_window_of_batches_in_flight():
         order.append(job)
     assert order == list(range(100))
     assert peak[0] <= 5  # the window plus the one being handed on
+
+
+def test_default_run_folders_started_in_the_same_second_differ(tmp_path, monkeypatch):
+    """Two default-named runs in one second used to share (and corrupt) one folder."""
+    from smasim.commands.run import _default_out
+
+    monkeypatch.chdir(tmp_path)
+    first = _default_out("x")
+    partial_folder(first).mkdir(parents=True)  # the first run is going
+    second = _default_out("x")
+    assert second != first and not partial_folder(second).exists()

@@ -31,7 +31,7 @@ from smasim.experiments.comparison.metrics import dates_as_days
 from smasim.experiments.comparison.scenario import Scenario, load_scenario
 from smasim.experiments.comparison.stats import QUANTILES
 from smasim.experiments.record.data import load_record
-from smasim.experiments.runs.folders import StoreError
+from smasim.experiments.runs.folders import StoreError, atomic_folder, require_empty
 
 HISTORY_YEARS = (2005, 2025)
 """Years of the record drawn before the simulated paths."""
@@ -340,12 +340,22 @@ def plot_run(folder: str | Path, *, out: str | Path | None = None) -> Figures:
     folder : path
         A result folder of ``smasim run``.
     out : path, optional
-        Where to write the PNG files (default: ``FOLDER/plots``); existing figures there are
-        replaced.
+        A new (or empty) folder for the PNG files, written atomically like every result
+        folder. By default ``FOLDER/plots``, whose figures a new plot replaces.
 
     Returns
     -------
     Figures
+
+    Raises
+    ------
+    StoreError
+        If ``out`` exists and is not empty (the message names ``out``).
     """
     scenario = load_scenario(folder)
-    return plot_scenarios([scenario], folder=Path(folder) / "plots" if out is None else out)
+    if out is None:
+        return plot_scenarios([scenario], folder=Path(folder) / "plots")
+    require_empty(out)
+    drawn: list[Figures] = []
+    atomic_folder(out, lambda tmp: drawn.append(plot_scenarios([scenario], folder=tmp)))
+    return Figures(*(Path(out) / Path(p).name for p in drawn[0].paths()))

@@ -96,18 +96,21 @@ def run_experiment(
         resume=resume,
         draws_columns=None if keep_draws else summary_columns(experiment),
     )
-    result = run(
-        experiment,
-        draws=n,
-        seed=s,
-        progress=progress,
-        part_dir=writer.part_dir,
-        part_columns=None if keep_draws else summary_columns(experiment),
-        done=writer.finished_batches() if resume else None,
-        retain="all" if in_memory and keep_draws else "summary",
-        **options,
-    )
-    writer.finish(result)
+    try:
+        result = run(
+            experiment,
+            draws=n,
+            seed=s,
+            progress=progress,
+            part_dir=writer.part_dir,
+            part_columns=None if keep_draws else summary_columns(experiment),
+            done=writer.finished_batches() if resume else None,
+            retain="all" if in_memory and keep_draws else "summary",
+            **options,
+        )
+        writer.finish(result)
+    finally:
+        writer.release()
     return result, cfg
 
 

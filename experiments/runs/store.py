@@ -40,6 +40,7 @@ from smasim.simulation.records import RunResult
 FORMAT_VERSION = 2
 DRAWS_DIR = "draws"
 IDENTITY_FILE = "run.json"
+LOCK_FILE = ".lock"
 
 
 def package_versions() -> dict[str, str]:
@@ -101,28 +102,74 @@ class RunWriter:
             "columns": list(draws_columns) if draws_columns else "all",
         }
         require_empty(self.folder)
+        self._draws = int(config.get("experiment", {}).get("draws", 0))
+        self._batch_size = batch_size
         if resume:
-            if not (self.partial / IDENTITY_FILE).is_file():
-                raise StoreError(f"resume: no interrupted run to resume at {self.folder}")
+            self._check_partial(resume=True)
+            self._lock = _lock(self.partial, self.folder)
             if read_json(self.partial / IDENTITY_FILE) != json.loads(_dumps(identity)):
+                self.release()
                 raise StoreError(
                     f"resume: the interrupted run at {self.folder} was started with another "
                     "config, seed, draw count or batch size; start it afresh, not resumed"
                 )
         else:
-            # a leftover partial folder is an interrupted run nobody resumed: start afresh
-            shutil.rmtree(self.partial, ignore_errors=True)
+            if self.partial.exists() or self.partial.is_symlink():
+                self._check_partial(resume=False)
+                # an interrupted run with no finished batch: nothing is lost by starting afresh
+                shutil.rmtree(self.partial)
             try:
                 (self.partial / DRAWS_DIR).mkdir(parents=True)
+                self._lock = _lock(self.partial, self.folder)
                 _write_json(self.partial / IDENTITY_FILE, identity)
             except OSError as exc:
                 raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
 
+    def _check_partial(self, *, resume: bool) -> None:
+        """Refuse a partial folder that is not smasim's, is in use, or (fresh) holds batches."""
+        p = self.partial
+        if resume and not (p / IDENTITY_FILE).is_file():
+            raise StoreError(f"resume: no interrupted run to resume at {self.folder}")
+        if p.is_symlink() or not p.is_dir() or not (p / IDENTITY_FILE).is_file():
+            raise StoreError(
+                f"out: {p} is in the way and is not an interrupted smasim run; move it away"
+            )
+        held = _lock(p, self.folder)  # raises if another run holds it
+        held.close()
+        kept = finished_parts(self.folder)
+        if not resume and kept:
+            raise StoreError(
+                f"out: an interrupted run into {self.folder} kept {kept} finished batches; "
+                f"continue it with --resume, or delete {p} to start afresh"
+            )
+
+    def release(self) -> None:
+        """Let other runs use this folder (the lock goes with the writer)."""
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.close()
+            self._lock = None
+
     def finished_batches(self) -> dict[int, dict[str, np.ndarray]]:
-        """The batches already written (when resuming), by batch index."""
+        """The batches already written (when resuming), by batch index, each checked.
+
+        A part must hold its own batch: the rows of its draws, in order (a part copied over
+        another, or from another run's batch, is refused).
+        """
+        sizes = batch_sizes(self._draws, self._batch_size) if self._draws else []
         out = {}
         for path in sorted((self.partial / DRAWS_DIR).glob("part-*.parquet")):
-            out[int(path.stem.split("-")[1])] = read_part(path)
+            b = int(path.stem.split("-")[1])
+            part = read_part(path)
+            first = b * self._batch_size
+            if b >= len(sizes) or not np.array_equal(
+                part.get("draw"), np.arange(first, first + sizes[b])
+            ):
+                raise StoreError(
+                    f"resume: {path.name} does not hold batch {b} of this run; delete it and "
+                    "resume to recompute it"
+                )
+            out[b] = part
         return out
 
     @property
@@ -169,9 +216,11 @@ class RunWriter:
         # summary last: its presence marks a complete folder
         _write_json(self.partial / "summary.json", result.summary)
         (self.partial / IDENTITY_FILE).unlink()
+        (self.partial / LOCK_FILE).unlink(missing_ok=True)  # still held through its handle
         if self.folder.exists():
             self.folder.rmdir()
         os.replace(self.partial, self.folder)
+        self.release()
         return self.folder
 
 
@@ -187,6 +236,30 @@ def write_run(result: RunResult, folder: str | Path, *, config: dict[str, Any]) 
     except BaseException:
         shutil.rmtree(writer.partial, ignore_errors=True)
         raise
+    finally:
+        writer.release()
+
+
+def _lock(partial: Path, folder: Path):
+    """An exclusive lock on ``partial`` for as long as the returned file stays open.
+
+    Two runs into one folder would delete or mix each other's batches; the second is refused
+    while the first holds the lock (released when it ends, even killed).
+    """
+    handle = open(partial / LOCK_FILE, "a+")  # noqa: SIM115 - held for the run's lifetime
+    try:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:  # no flock (Windows): no protection, as before
+        pass
+    except OSError:
+        handle.close()
+        raise StoreError(
+            f"out: another smasim run is writing into {folder}; wait for it to end or choose "
+            "another --out"
+        ) from None
+    return handle
 
 
 def read_draws(folder: str | Path) -> dict[str, np.ndarray]:

@@ -14,8 +14,15 @@ from pathlib import Path
 import pytest
 
 from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
+from smasim.experiments.config.schema import ConfigError
 from smasim.experiments.runs.runner import run_experiment
-from smasim.experiments.runs.store import RunWriter, StoreError, partial_folder, read_draws
+from smasim.experiments.runs.store import (
+    RunWriter,
+    StoreError,
+    partial_folder,
+    read_config_json,
+    read_draws,
+)
 from smasim.simulation.executors import BatchFailed, map_batches
 from smasim.simulation.montecarlo import run
 
@@ -290,3 +297,55 @@ def test_default_run_folders_started_in_the_same_second_differ(tmp_path, monkeyp
     partial_folder(first).mkdir(parents=True)  # the first run is going
     second = _default_out("x")
     assert second != first and not partial_folder(second).exists()
+
+
+# --- hostile result folders and configs --------------------------------------------------------
+@pytest.fixture
+def finished(small, tmp_path):
+    write(small, tmp_path / "r")
+    return tmp_path / "r"
+
+
+@pytest.mark.parametrize(
+    "file", ["/etc/passwd", "../other/draws/part-00000.parquet", "draws/part-00001.parquet"]
+)
+def test_metadata_cannot_point_the_reader_at_other_files(finished, file):
+    meta = json.loads((finished / "metadata.json").read_text())
+    meta["parts"][0]["file"] = file
+    (finished / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(StoreError, match=r"metadata\.json lists"):
+        read_draws(finished)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("agreement", "report_last_year"), 10**12, "report_last_year"),
+        (("experiment", "description"), "\x1b]52;c;ZXZpbA==\x07hi", "description"),
+        (("agreement", "rules", 0, "name"), "\x1b[2Jfrozen", "name"),
+    ],
+)
+def test_a_result_folders_config_is_validated_before_use(finished, path, value, field, capsys):
+    """A hostile config.json could exhaust memory (a report year of 10^12) or write escape
+    sequences to the terminal (OSC 52 sets the clipboard): compare and plot refuse it."""
+    config = json.loads((finished / "config.json").read_text())
+    node = config
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    (finished / "config.json").write_text(json.dumps(config))
+    with pytest.raises(StoreError, match=rf"config\.json is not a valid smasim config \(.*{field}"):
+        read_config_json(finished)
+    from smasim import cli
+
+    assert cli.main(["plot", str(finished), "--json"]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_config_with_escape_sequences_is_refused(tmp_path):
+    path = tmp_path / "c.toml"
+    body = 'extends = "sma12_may2024"\ndescription = "\\u001b]0;pwned\\u0007"'
+    path.write_text(f"[experiment]\n{body}\n")
+    with pytest.raises(ConfigError, match=r"^experiment\.description: .*printable"):
+        load_config(path)

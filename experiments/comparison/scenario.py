@@ -31,7 +31,7 @@ import numpy as np
 from smasim.experiments.config.load import resolved_dict
 from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import StoreError
-from smasim.experiments.runs.store import read_draws, read_json
+from smasim.experiments.runs.store import read_config_json, read_draws, read_json
 from smasim.models.parameters import PARAMETERS
 from smasim.simulation.records import RunResult
 
@@ -130,6 +130,7 @@ def load_scenario(folder: str | Path, *, label: str | None = None) -> Scenario:
     if not (folder / "summary.json").is_file():
         raise StoreError(f"{folder}: not a complete result folder (no summary.json)")
     meta = read_json(folder / "metadata.json")
+    validated = read_config_json(folder)  # bounded years, printable text: before any use
     config = read_json(folder / "config.json")
     columns = read_draws(folder)
     a = config["agreement"]
@@ -142,7 +143,7 @@ def load_scenario(folder: str | Path, *, label: str | None = None) -> Scenario:
             "rerun the scenario with its full per-draw table"
         )
     return Scenario(
-        label=label or str(meta.get("experiment", config["experiment"]["name"])),
+        label=label or validated.experiment.name,
         source=str(folder),
         folder=folder,
         config=config,

@@ -45,6 +45,15 @@ class _Strict(BaseModel):
     # nan and inf pass ``gt``/``le`` bounds half the time (inf > 0): refuse them outright
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, v: Any) -> Any:
+        # every text of a config reaches a terminal (tables, reports, traces): an escape
+        # sequence in a description or a rule name could rewrite the screen or the clipboard
+        if isinstance(v, str) and not v.isprintable():
+            raise ValueError("must be printable text: no control characters or escapes")
+        return v
+
 
 class ExperimentSection(_Strict):
     """``[experiment]``: what is run and how."""

@@ -277,14 +277,52 @@ def read_draws(folder: str | Path) -> dict[str, np.ndarray]:
     if meta.get("format_version") != FORMAT_VERSION:
         raise StoreError(f"{folder}: unsupported result format {meta.get('format_version')!r}")
     tables = []
-    for part in meta.get("parts", []):
-        path = folder / part["file"]
+    for i, part in enumerate(meta.get("parts", [])):
+        path = _part_path(folder, part, i)
         if not path.is_file() or _sha256(path) != part["sha256"]:
             raise StoreError(f"{folder}: {part['file']} is missing or damaged (checksum mismatch)")
         tables.append(read_part(path))
     if not tables:
         raise StoreError(f"{folder}: the per-draw table is empty")
     return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+
+
+def _part_path(folder: Path, part: Any, index: int) -> Path:
+    """Part ``index`` of a finished folder: its own ``draws/part-NNNNN.parquet``, nothing else.
+
+    A hostile ``metadata.json`` could name ``/etc/passwd`` or another run's parts; only the
+    file the format prescribes, inside the folder, is read.
+    """
+    expected = f"{DRAWS_DIR}/{part_name(index)}"
+    if not isinstance(part, dict) or part.get("file") != expected:
+        raise StoreError(f"{folder}: metadata.json lists {part!r} where {expected} belongs")
+    path = folder / expected
+    if path.is_symlink() or (folder / DRAWS_DIR).is_symlink():
+        raise StoreError(f"{folder}: {expected} is a link; a result folder holds its own files")
+    return path
+
+
+def read_config_json(folder: str | Path):
+    """The validated config of a finished run folder (bounded years, printable text).
+
+    Raises
+    ------
+    StoreError
+        If ``config.json`` is not a valid smasim config (the message names the field).
+    """
+    from pydantic import ValidationError
+
+    from smasim.experiments.config.schema import Config
+
+    data = read_json(Path(folder) / "config.json")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise StoreError(
+            f"{folder}: config.json is not a valid smasim config ({where}: {err['msg']})"
+        ) from None
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ whose errors name the field (``out: ...``) and are mapped to flags by :func:`sma
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -44,11 +45,31 @@ def check_positive(flag: str, value: int | None) -> None:
         raise BadInput(f"{flag}: must be a positive integer, got {value}")
 
 
+BYTES_PER_DRAW_IN_MEMORY = 96  # the summary's columns a streamed run keeps (~80 B) and slack
+
+
 def check_draws(value: int | None) -> None:
-    """Refuse a ``--draws`` below 1 or above :data:`MAX_DRAWS`."""
+    """Refuse a ``--draws`` below 1, above :data:`MAX_DRAWS`, or beyond this machine's memory.
+
+    A streamed run keeps the summary's columns of every draw in memory (the quantiles need
+    them all): refused where that would take more than half the physical memory.
+    """
     check_positive("--draws", value)
     if value is not None and value > MAX_DRAWS:
         raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
+    memory = _physical_memory()
+    if value is not None and memory and value * BYTES_PER_DRAW_IN_MEMORY > memory / 2:
+        raise BadInput(
+            f"--draws: {value:,} draws keep ~{value * BYTES_PER_DRAW_IN_MEMORY / 1e9:,.0f} GB "
+            f"of per-draw summary columns in memory; this machine has {memory / 1e9:,.0f} GB"
+        )
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def check_seed(seed: int | None) -> None:

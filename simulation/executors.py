@@ -8,6 +8,7 @@ SIGTERM) stops the pool's processes at once instead of waiting for running batch
 
 from __future__ import annotations
 
+import os
 import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sized
@@ -100,6 +101,25 @@ def _start_worker(shared: Any) -> None:
     # from the parent that turns SIGTERM into KeyboardInterrupt)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies, even by SIGKILL.
+
+    A killed parent cannot stop its pool; without this the workers (~145 MB each) would live
+    on. Elsewhere (no ``prctl``) nothing changes.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _with_shared(fn, job):

@@ -31,9 +31,9 @@ def write_part(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
-def read_part(path: str | Path) -> dict[str, np.ndarray]:
-    """The columns of one part."""
+def read_part(path: str | Path, columns=None) -> dict[str, np.ndarray]:
+    """The columns of one part (only ``columns``, when given)."""
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    table = pq.read_table(path, columns=None if columns is None else list(columns))
     return {name: table.column(name).to_numpy() for name in table.column_names}

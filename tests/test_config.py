@@ -241,3 +241,22 @@ def test_the_old_name_of_the_concept_is_refused_with_its_new_name(tmp_path):
     path.write_text('[experiment]\nextends = "sma12_may2024"\nname = "old"\nsolution = "nash"\n')
     with pytest.raises(ConfigError, match=r"^experiment\.solution: renamed: write concept = "):
         load_config(path)
+
+
+def test_extends_names_a_bundled_config_never_a_local_file(tmp_path, monkeypatch):
+    """A file called like a bundled config in the working directory used to replace it as the
+    base of every config extending that name."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sma12_may2024").write_text('[experiment]\nname = "impostor"\n')
+    child = tmp_path / "child.toml"
+    child.write_text('[experiment]\nextends = "sma12_may2024"\nname = "child"\n')
+    cfg = load_config(child)
+    assert cfg.experiment.name == "child" and cfg.agreement.status_quo_bn_krw == 1402.8
+
+
+def test_files_extending_each_other_are_one_line_not_a_recursion_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sma12_may2024").write_text('[experiment]\nextends = "sma12_high_pressure"\n')
+    (tmp_path / "sma12_high_pressure").write_text('[experiment]\nextends = "sma12_may2024"\n')
+    cfg = load_config(tmp_path / "sma12_may2024")  # the bundled bases, not the local files
+    assert cfg.experiment.name == "sma12_high_pressure"

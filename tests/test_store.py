@@ -349,3 +349,96 @@ def test_a_config_with_escape_sequences_is_refused(tmp_path):
     path.write_text(f"[experiment]\n{body}\n")
     with pytest.raises(ConfigError, match=r"^experiment\.description: .*printable"):
         load_config(path)
+
+
+@pytest.mark.parametrize("kind", ["dangling", "to an empty folder"])
+def test_a_symlinked_out_is_refused_before_the_run(small, tmp_path, kind):
+    out = tmp_path / "r"
+    target = tmp_path / "target"
+    if kind == "to an empty folder":
+        target.mkdir()
+    out.symlink_to(target)
+    with pytest.raises(StoreError, match=r"^out: .* is a symbolic link"):
+        write(small, out)
+    assert not partial_folder(out).exists()
+
+
+def test_a_file_dropped_into_out_mid_run_leaves_the_run_resumable(small, tmp_path):
+    cfg, experiment = small
+    out = tmp_path / "r"
+    config = resolved_dict(cfg)
+    config["experiment"]["draws"], config["experiment"]["seed"] = 1600, 4
+    writer = RunWriter(out, config=config, batch_size=experiment.batch_size)
+    try:
+        result = run(experiment, draws=1600, seed=4, part_dir=writer.part_dir)
+        out.mkdir()
+        (out / "dropped.txt").write_text("someone else's")
+        with pytest.raises(StoreError, match=r"^out: cannot move .* --resume"):
+            writer.finish(result)
+    finally:
+        writer.release()
+    (out / "dropped.txt").unlink()
+    resumed = write(small, out, resume=True)
+    same_bits(read_draws(out), result.columns)
+    assert resumed.summary == result.summary
+
+
+def test_out_cannot_be_the_working_directory(small, tmp_path, monkeypatch):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    with pytest.raises(StoreError, match=r"^out: \. is the working directory"):
+        write(small, Path("."))
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has ended
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_pool_workers_die_with_a_killed_parent(tmp_path):
+    """A SIGKILLed run cannot stop its pool; its workers used to live on (~145 MB each)."""
+    cmd = [sys.executable, "-m", "smasim", "run", "--draws", "400000", "--workers", "2",
+           "--out", str(tmp_path / "r")]  # fmt: skip
+    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and len(_children(parent.pid)) < 2:
+            time.sleep(0.2)
+        workers = _children(parent.pid)
+        assert len(workers) >= 2, "the pool did not start"
+        time.sleep(1.0)  # the workers have set themselves up
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(timeout=10)
+        deadline = time.time() + 15
+        while time.time() < deadline and any(_running(w) for w in workers):
+            time.sleep(0.2)
+        alive = [w for w in workers if _running(w)]
+        assert not alive, f"workers {alive} outlived their parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def test_more_draws_than_memory_holds_is_one_line(capsys):
+    from smasim import cli
+
+    assert cli.main(["run", "--draws", "1000000000", "--no-draws"]) == 2
+    err = capsys.readouterr().err
+    assert "--draws" in err and "GB" in err and len(err.strip().splitlines()) == 1

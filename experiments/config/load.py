@@ -44,6 +44,9 @@ def bundled_configs() -> dict[str, str]:
 def read_raw(source: str | Path | None) -> tuple[dict[str, Any], str]:
     """The TOML of a config file path or bundled name, merged over what it extends.
 
+    ``extends`` always names a bundled config: a file of that name in the working directory
+    is not read in its place.
+
     Returns
     -------
     data : dict
@@ -53,15 +56,19 @@ def read_raw(source: str | Path | None) -> tuple[dict[str, Any], str]:
     name = DEFAULT_CONFIG if source is None else str(source)
     path = Path(name)
     if path.is_file():
-        text, origin = _read_text(path), str(path)
-    elif name in bundled_configs():
-        text = (
-            resources.files(BUNDLED).joinpath("bundled", f"{name}.toml").read_text(encoding="utf-8")
-        )
-        origin = f"bundled:{name}"
-    else:
-        hint = "; bundled configs: " + ", ".join(bundled_configs())
-        raise ConfigError(f"config: no such file or bundled config {name!r}{hint}")
+        return _extended(_read_text(path), str(path), chain=()), str(path)
+    if name in bundled_configs():
+        return _extended(_bundled_text(name), f"bundled:{name}", chain=(name,)), f"bundled:{name}"
+    hint = "; bundled configs: " + ", ".join(bundled_configs())
+    raise ConfigError(f"config: no such file or bundled config {name!r}{hint}")
+
+
+def _bundled_text(name: str) -> str:
+    return resources.files(BUNDLED).joinpath("bundled", f"{name}.toml").read_text(encoding="utf-8")
+
+
+def _extended(text: str, origin: str, *, chain: tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``text`` and merge it over the bundled config it extends, if any."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -71,15 +78,18 @@ def read_raw(source: str | Path | None) -> tuple[dict[str, Any], str]:
         if isinstance(data.get("experiment"), dict)
         else None
     )
-    if parent is not None:
-        if not isinstance(parent, str) or parent not in bundled_configs():
-            raise ConfigError(f"experiment.extends: {parent!r} is not a bundled config")
-        if parent == name:
-            raise ConfigError("experiment.extends: a config cannot extend itself")
-        base, _ = read_raw(parent)
-        base.get("experiment", {}).pop("extends", None)
-        data = _merge(base, data)
-    return data, origin
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or parent not in bundled_configs():
+        raise ConfigError(f"experiment.extends: {parent!r} is not a bundled config")
+    if parent in chain:
+        raise ConfigError(
+            f"experiment.extends: {parent!r} extends itself in a circle "
+            f"({' -> '.join((*chain, parent))})"
+        )
+    base = _extended(_bundled_text(parent), f"bundled:{parent}", chain=(*chain, parent))
+    base.get("experiment", {}).pop("extends", None)
+    return _merge(base, data)
 
 
 def load_config(source: str | Path | None = None) -> Config:
@@ -222,9 +232,9 @@ def _posterior(cfg: Config) -> PosteriorDraws:
     columns, provenance = _read_posterior(str(path), name)
     if dt.date.fromisoformat(provenance["information_date"]) > cfg.experiment.information_date:
         raise ConfigError(
-            f"calibration.posterior: {name!r} was fitted with information up to "
-            f"{provenance['information_date']}, after this config's information date "
-            f"{cfg.experiment.information_date}"
+            f"experiment.information_date: {cfg.experiment.information_date} is before the "
+            f"information up to {provenance['information_date']} that calibration.posterior "
+            f"{name!r} was fitted with; name an earlier posterior or \"none\""
         )
     priors = {s.name: s.prior_key() for s in parameter_specs(cfg)}
     return posterior_draws(name, columns, provenance, priors)

@@ -28,8 +28,14 @@ def require_empty(folder: str | Path, field: str = "out") -> Path:
         If something other than an empty folder is there.
     """
     folder = Path(folder)
+    if folder.is_symlink():
+        # a link (dangling or to an empty folder) would be replaced by the result, or written
+        # through, only after the whole run: refused before anything starts
+        raise StoreError(f"{field}: {folder} is a symbolic link; name a real folder")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise StoreError(f"{field}: {folder} already exists and is not empty; choose another")
+    if folder.exists() and folder.resolve() in (Path.cwd().resolve(), Path("/")):
+        raise StoreError(f"{field}: {folder} is the working directory; name a new folder")
     return folder
 
 

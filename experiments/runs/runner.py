@@ -96,7 +96,11 @@ def run_experiment(
         resume=resume,
         draws_columns=None if keep_draws else summary_columns(experiment),
     )
+    retain = "all" if in_memory and keep_draws else "summary"
     try:
+        done = None
+        if resume:
+            done = writer.finished_batches(None if retain == "all" else summary_columns(experiment))
         result = run(
             experiment,
             draws=n,
@@ -104,8 +108,8 @@ def run_experiment(
             progress=progress,
             part_dir=writer.part_dir,
             part_columns=None if keep_draws else summary_columns(experiment),
-            done=writer.finished_batches() if resume else None,
-            retain="all" if in_memory and keep_draws else "summary",
+            done=done,
+            retain=retain,
             **options,
         )
         writer.finish(result)

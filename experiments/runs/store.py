@@ -93,7 +93,8 @@ class RunWriter:
         draws_columns: tuple[str, ...] | None = None,
     ) -> None:
         self.folder = Path(folder)
-        self.partial = partial_folder(self.folder)
+        # absolute: Dask workers write the parts from their own working directories
+        self.partial = partial_folder(self.folder.absolute())
         self.columns = draws_columns
         identity = {
             "format_version": FORMAT_VERSION,
@@ -150,17 +151,18 @@ class RunWriter:
             lock.close()
             self._lock = None
 
-    def finished_batches(self) -> dict[int, dict[str, np.ndarray]]:
+    def finished_batches(self, columns=None) -> dict[int, dict[str, np.ndarray]]:
         """The batches already written (when resuming), by batch index, each checked.
 
         A part must hold its own batch: the rows of its draws, in order (a part copied over
-        another, or from another run's batch, is refused).
+        another, or from another run's batch, is refused). With ``columns``, only those are
+        read (a streamed run keeps only the summary's columns in memory, resumed or not).
         """
         sizes = batch_sizes(self._draws, self._batch_size) if self._draws else []
         out = {}
         for path in sorted((self.partial / DRAWS_DIR).glob("part-*.parquet")):
             b = int(path.stem.split("-")[1])
-            part = read_part(path)
+            part = read_part(path, None if columns is None else {"draw", *columns})
             first = b * self._batch_size
             if b >= len(sizes) or not np.array_equal(
                 part.get("draw"), np.arange(first, first + sizes[b])
@@ -217,9 +219,17 @@ class RunWriter:
         _write_json(self.partial / "summary.json", result.summary)
         (self.partial / IDENTITY_FILE).unlink()
         (self.partial / LOCK_FILE).unlink(missing_ok=True)  # still held through its handle
-        if self.folder.exists():
-            self.folder.rmdir()
-        os.replace(self.partial, self.folder)
+        try:
+            if self.folder.exists():
+                self.folder.rmdir()
+            os.replace(self.partial, self.folder)
+        except OSError as exc:
+            # e.g. a file dropped into --out while the run was going: the run stays resumable
+            _write_json(self.partial / IDENTITY_FILE, identity)
+            raise StoreError(
+                f"out: cannot move the finished run into {self.folder} ({exc.strerror}); "
+                "empty or remove it and continue with --resume"
+            ) from None
         self.release()
         return self.folder
 

@@ -86,5 +86,6 @@ def test_unknown_or_too_late_posteriors_are_refused(tmp_path):
         '[experiment]\nextends = "sma12_may2024"\ninformation_date = 2024-01-01\n'
         '[calibration]\nposterior = "today_reopening"\n'
     )
-    with pytest.raises(ConfigError, match=r"^experiment\.information_date: .* calibration\.posterior"):
+    late = r"^experiment\.information_date: .* calibration\.posterior"
+    with pytest.raises(ConfigError, match=late):
         build_experiment(load_config(path))

@@ -22,13 +22,13 @@ import typer.main
 from smasim import __version__
 from smasim.commands import compare, record, run, sensitivity
 from smasim.commands.options import BadInput, err_console
-from smasim.experiments.config.schema import ConfigError
+from smasim.experiments.config.constants import ConfigError
 from smasim.experiments.runs.folders import StoreError
 from smasim.simulation.executors import BatchFailed
 from smasim.simulation.memory import keep_freed_memory
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # smasim --install-completion: bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="Simulate the Korea-U.S. SMA negotiations: who pays what for USFK from 2026 on.",

@@ -21,10 +21,6 @@ from smasim.commands.options import (
     check_positive,
     out_console,
 )
-from smasim.experiments.comparison.compare import run_comparison
-from smasim.experiments.comparison.options import CompareOptions
-from smasim.experiments.comparison.plots import plot_run
-from smasim.experiments.comparison.report import comparison_markdown
 
 
 def compare(
@@ -60,6 +56,10 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare outcome distributions between scenarios: tables, figures and a report."""
+    from smasim.experiments.comparison.compare import run_comparison
+    from smasim.experiments.comparison.options import CompareOptions
+    from smasim.experiments.comparison.report import comparison_markdown
+
     check_draws(draws)
     check_positive("--workers", workers)
     if len(sources) < 2:
@@ -95,6 +95,8 @@ def plot(
     as_json: JsonOpt = False,
 ) -> None:
     """Draw one run's fan chart, first-year ECDF and agreement dates (PNG files)."""
+    from smasim.experiments.comparison.plots import plot_run
+
     figures = plot_run(result, out=out)
     if as_json:
         print(json.dumps({"files": [str(p) for p in figures.paths()]}, indent=2))

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from smasim.experiments.config.schema import DEFAULT_CONFIG, MAX_DRAWS
+from smasim.experiments.config.constants import DEFAULT_CONFIG, MAX_DRAWS
 
 out_console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

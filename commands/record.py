@@ -21,16 +21,13 @@ from smasim.commands.options import (
     draw_progress,
     out_console,
 )
-from smasim.experiments.record.backtest import run_backtest
-from smasim.experiments.record.bayes import TARGET_ESS
-from smasim.experiments.record.data import load_record
-from smasim.experiments.record.forecast import CASES
-from smasim.experiments.record.report import backtest_markdown
-from smasim.experiments.record.study import DEFAULT_DRAWS, DEFAULT_SEED, run_study, study_markdown
+from smasim.experiments.record.defaults import STUDY_DRAWS, STUDY_SEED, TARGET_ESS
 
 
 def history(as_json: JsonOpt = False) -> None:
     """Print the sourced SMA record: Korea's contribution by year, derived values marked."""
+    from smasim.experiments.record.data import load_record
+
     rows = load_record().history
     if as_json:
         print(json.dumps([r.to_dict() for r in rows], indent=2))
@@ -67,6 +64,9 @@ def backtest(
     as_json: JsonOpt = False,
 ) -> None:
     """Score the model on the past negotiations (7th-12th SMA) beside two baselines."""
+    from smasim.experiments.record.backtest import run_backtest
+    from smasim.experiments.record.report import backtest_markdown
+
     check_draws(draws)
     check_seed(seed)
     with busy("backtesting 5 negotiations", quiet=as_json):
@@ -82,8 +82,8 @@ def backtest(
 def calibrate(
     draws: Annotated[
         int, typer.Option(help="Common prior draws, simulated once per past negotiation.")
-    ] = DEFAULT_DRAWS,
-    seed: Annotated[int, typer.Option(help="Seed of the shared parameters' draws.")] = DEFAULT_SEED,
+    ] = STUDY_DRAWS,
+    seed: Annotated[int, typer.Option(help="Seed of the shared parameters' draws.")] = STUDY_SEED,
     target_ess: Annotated[
         int, typer.Option(help="Effective draws each fit keeps (sets the ABC bandwidth).")
     ] = int(TARGET_ESS),
@@ -94,6 +94,9 @@ def calibrate(
     as_json: JsonOpt = False,
 ) -> None:
     """Bayesian calibration on the past negotiations, judged leave-one-out and in time order."""
+    from smasim.experiments.record.forecast import CASES
+    from smasim.experiments.record.study import run_study, study_markdown
+
     check_draws(draws)
     check_seed(seed)
     if not 1 <= target_ess < draws:

@@ -27,12 +27,7 @@ from smasim.commands.options import (
     err_console,
     out_console,
 )
-from smasim.experiments.config.load import build_experiment, bundled_configs, load_config
-from smasim.experiments.config.schema import DEFAULT_CONFIG
 from smasim.experiments.runs.folders import require_empty
-from smasim.experiments.runs.runner import run_experiment, solve_central, trace_draw
-from smasim.experiments.runs.store import finished_parts, partial_folder
-from smasim.simulation.events import TRACE_LINES
 
 OUTCOME_LABELS = {
     0: "agreed before expiry",
@@ -69,6 +64,10 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
+    from smasim.experiments.config.load import load_config
+    from smasim.experiments.runs.runner import run_experiment
+    from smasim.experiments.runs.store import finished_parts
+
     check_draws(draws)
     check_positive("--workers", workers)
     check_seed(seed)
@@ -127,6 +126,8 @@ def run(
 
 def _default_out(name: str) -> Path:
     """``runs/NAME-TIME``, with a suffix when a run started in the same second took it."""
+    from smasim.experiments.runs.store import partial_folder
+
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out, n = Path("runs") / f"{name}-{stamp}", 1
     # a run in progress is its hidden partial folder; the store's lock settles exact ties
@@ -138,6 +139,8 @@ def _default_out(name: str) -> Path:
 
 def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:
     """Solve one bargaining problem at the central parameter values, by every concept."""
+    from smasim.experiments.runs.runner import solve_central
+
     solutions, experiment = solve_central(config)
     if as_json:
         print(json.dumps([s.__dict__ for s in solutions], indent=2))
@@ -169,6 +172,9 @@ def trace(
     as_json: JsonOpt = False,
 ) -> None:
     """Replay one draw of a run alone and print its round-by-round story."""
+    from smasim.experiments.runs.runner import trace_draw
+    from smasim.simulation.events import TRACE_LINES
+
     check_draws(draws)
     if draw < 0:
         raise BadInput(f"--draw: must be a non-negative integer, got {draw}")
@@ -209,6 +215,8 @@ def validate(
     config: Annotated[str, typer.Argument(help="Config TOML path or bundled name.")],
 ) -> None:
     """Check a config and print what it sets up."""
+    from smasim.experiments.config.load import build_experiment, load_config
+
     cfg = load_config(config)
     exp = build_experiment(cfg)
     uncertain = sum(s.uncertain for s in exp.specs)
@@ -221,6 +229,9 @@ def validate(
 
 def configs(as_json: JsonOpt = False) -> None:
     """List the bundled configs."""
+    from smasim.experiments.config.load import bundled_configs
+    from smasim.experiments.config.schema import DEFAULT_CONFIG
+
     found = bundled_configs()
     if as_json:
         print(json.dumps(found, indent=2))

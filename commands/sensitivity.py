@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -21,12 +21,10 @@ from smasim.commands.options import (
     err_console,
     out_console,
 )
-from smasim.experiments.config.load import load_config
 from smasim.experiments.runs.folders import require_empty
-from smasim.experiments.sensitivity import analysis as sa
-from smasim.experiments.sensitivity.results import SensitivityResult, SweepResult
-from smasim.experiments.sensitivity.store import default_folder
-from smasim.models.parameters import PARAMETERS
+
+if TYPE_CHECKING:  # the results are imported with the analysis, when a command runs
+    from smasim.experiments.sensitivity.results import SensitivityResult, SweepResult
 
 
 def sensitivity(
@@ -55,6 +53,10 @@ def sensitivity(
     as_json: JsonOpt = False,
 ) -> None:
     """Sobol' indices of a metric over political parameters, with a tornado (one at a time)."""
+    from smasim.experiments.config.load import load_config
+    from smasim.experiments.sensitivity import analysis as sa
+    from smasim.experiments.sensitivity.store import default_folder
+
     check_positive("--workers", workers)
     check_executor(executor, scheduler)
     cfg = load_config(config)
@@ -118,6 +120,10 @@ def sweep(
     as_json: JsonOpt = False,
 ) -> None:
     """A metric over a grid of one or two parameters (line plot or heatmap)."""
+    from smasim.experiments.config.load import load_config
+    from smasim.experiments.sensitivity import analysis as sa
+    from smasim.experiments.sensitivity.store import default_folder
+
     check_positive("--workers", workers)
     check_executor(executor, scheduler)
     cfg = load_config(config)
@@ -148,6 +154,8 @@ def _fmt_metric(x: float, unit: str) -> str:
 
 
 def _unit(name: str) -> str:
+    from smasim.models.parameters import PARAMETERS
+
     return PARAMETERS[name].unit
 
 

@@ -505,3 +505,18 @@ def test_run_prints_every_outcome_probability_and_labels_standard_errors(tmp_pat
     assert code == 0
     assert re.search(r"P\(no talks\): +\d+\.\d% \(± \d+\.\d\)", out)
     assert "(± are Monte Carlo standard errors, in percentage points)" in out
+
+
+def test_help_starts_without_the_model_or_scipy():
+    """`smasim --help` used to take 1.6-2.5 s importing SciPy and the engine up front."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from smasim import cli\n"
+        "heavy = [m for m in ('scipy', 'smasim.models.bargaining', 'smasim.simulation.negotiation',"
+        " 'pyarrow', 'matplotlib') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from smasim import cli
-from smasim.commands import run as run_commands
+from smasim.experiments.runs import runner
 from smasim.experiments.sensitivity import analysis as sa
 from smasim.simulation.executors import BatchFailed
 
@@ -160,7 +160,8 @@ def test_failed_batch_of_a_run_suggests_resume(tmp_path, capsys, monkeypatch):
     def fail(*args, **kwargs):
         raise BatchFailed(2, "a worker process died")
 
-    monkeypatch.setattr(run_commands, "run_experiment", fail)
+    # the command imports the runner when it runs (a fast --help): patch it at its source
+    monkeypatch.setattr(runner, "run_experiment", fail)
     code, out, err = run_cli(capsys, "run", "--draws", "200", "--out", tmp_path / "o")
     assert code == 1 and out == ""
     assert err.strip() == (

@@ -24,21 +24,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from smasim.experiments.config.constants import (  # noqa: F401 - re-exported
+    BUNDLED,
+    DEFAULT_CONFIG,
+    MAX_DRAWS,
+    ConfigError,
+)
 from smasim.models.bargaining import CONCEPTS
 from smasim.models.packages import EscalationRule
 from smasim.models.parameters import PARAMETERS
 from smasim.simulation.events import EVENTS
 
-BUNDLED = "smasim.experiments.config"  # the TOML files are in its bundled/ folder
-DEFAULT_CONFIG = "sma12_may2024"
-MAX_DRAWS = 1_000_000_000  # a run keeps per-draw columns in memory: more cannot be allocated
 MAX_ROUNDS = 1000  # rounds from the first to the hard stop (the engine steps every round)
 AMOUNT_RANGE = (1e-3, 1e6)  # bn KRW per year: amounts the arithmetic keeps finite and exact
 MAX_NAME_BYTES = 100  # experiment.name is part of the result folder's name
-
-
-class ConfigError(ValueError):
-    """A config problem, as one line naming the field and the fix."""
 
 
 class _Strict(BaseModel):

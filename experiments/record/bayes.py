@@ -41,6 +41,7 @@ from smasim.experiments.record.abc import (
 )
 from smasim.experiments.record.backtest import backtest_row
 from smasim.experiments.record.data import Record
+from smasim.experiments.record.defaults import TARGET_ESS
 from smasim.experiments.record.prior_runs import CaseRuns
 from smasim.experiments.record.results import BacktestResult
 
@@ -51,8 +52,7 @@ SCHEMES = {
 }
 """Evaluation schemes and their labels."""
 
-TARGET_ESS = 2_000
-"""Effective draws a fit keeps (the bandwidth is the smallest that does)."""
+
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,15 @@ from smasim.experiments.record.bayes import (
     marginals,
 )
 from smasim.experiments.record.data import load_record
+from smasim.experiments.record.defaults import STUDY_DRAWS, STUDY_SEED
 from smasim.experiments.record.forecast import CASES, Case
 from smasim.experiments.record.prior_runs import run_cases
 from smasim.experiments.record.report import baseline_markdown
 from smasim.experiments.record.results import BacktestResult
 from smasim.experiments.runs.folders import require_empty, write_folder
 
-DEFAULT_DRAWS = 200_000
-DEFAULT_SEED = 20_261_130
+DEFAULT_DRAWS = STUDY_DRAWS
+DEFAULT_SEED = STUDY_SEED
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import typer
 import typer.main
 
 from smasim import __version__
-from smasim.commands import compare, record, run, sensitivity
+from smasim.commands import compare, discover, record, run, sensitivity
 from smasim.commands.options import BadInput, err_console
 from smasim.experiments.config.constants import ConfigError
 from smasim.experiments.runs.folders import StoreError
@@ -44,6 +44,7 @@ _COMMANDS = (
     compare.plot,
     sensitivity.sensitivity,
     sensitivity.sweep,
+    discover.discover,
     record.history,
     record.backtest,
     record.calibrate,

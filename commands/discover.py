@@ -1,0 +1,56 @@
+"""``smasim discover``: which ranges of a run's sampled parameters lead to an outcome (PRIM)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+
+from smasim.commands.options import BadInput, JsonOpt, out_console
+
+
+def discover(
+    result: Annotated[Path, typer.Argument(help="Result folder of smasim run.")],
+    outcome: Annotated[
+        str,
+        typer.Option(help="Draws of interest: e.g. 'outcome == 2' or 'amount_2030_bn_krw > 1800'."),
+    ],
+    min_coverage: Annotated[
+        float, typer.Option(help="Report the densest box holding at least this share of them.")
+    ] = 0.5,
+    alpha: Annotated[float, typer.Option(help="Share of the box peeled at each step.")] = 0.05,
+    min_support: Annotated[
+        float, typer.Option(help="Stop before the box holds less than this share of draws.")
+    ] = 0.05,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for discovery.json, discovery.md and tradeoff.png."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scenario discovery: the parameter ranges where an outcome happens (PRIM boxes)."""
+    from smasim.experiments.discovery.expression import OutcomeError
+    from smasim.experiments.discovery.study import discover as run_discovery
+    from smasim.experiments.discovery.study import discovery_markdown
+
+    if not 0.0 < alpha < 0.5:
+        raise BadInput(f"--alpha: must be in (0, 0.5), got {alpha}")
+    if not 0.0 < min_support < 1.0:
+        raise BadInput(f"--min-support: must be in (0, 1), got {min_support}")
+    if not 0.0 <= min_coverage <= 1.0:
+        raise BadInput(f"--min-coverage: must be in [0, 1], got {min_coverage}")
+    try:
+        found = run_discovery(result, outcome, alpha=alpha, min_support=min_support,
+                              min_coverage=min_coverage, out=out)  # fmt: skip
+    except OutcomeError as exc:
+        raise BadInput(f"--{exc}") from None
+    if as_json:
+        print(json.dumps({"output_folder": None if out is None else str(out),
+                          **found.to_dict()}, indent=2))  # fmt: skip
+        return
+    out_console.print(Markdown(discovery_markdown(found)))
+    if out is not None:
+        out_console.print(f"discovery.json, discovery.md and tradeoff.png in {out}")

@@ -1,0 +1,123 @@
+"""Scenario discovery: PRIM on data with a known box, the outcome expressions, the command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from smasim.experiments.discovery.expression import OutcomeError, evaluate
+from smasim.experiments.discovery.prim import peel, restrictions, select
+
+
+@pytest.fixture(scope="module")
+def planted():
+    """Uniform x1, x2, x3 on [0, 1]; cases where x1 > 0.7 and x2 < 0.4 (x3 irrelevant).
+
+    The planted box holds 0.3 x 0.4 = 12 % of the draws; with 2 % noise cases outside it,
+    its density is ~1 and its coverage ~0.87 (0.12 of the 0.12 + 0.88 x 0.02 = 0.1376
+    cases).
+    """
+    rng = np.random.default_rng(5)
+    x = rng.uniform(size=(40_000, 3))
+    y = ((x[:, 0] > 0.7) & (x[:, 1] < 0.4)) | (rng.uniform(size=x.shape[0]) < 0.02)
+    return x, y
+
+
+def test_prim_finds_the_planted_box_and_ignores_the_irrelevant_parameter(planted):
+    x, y = planted
+    trajectory = peel(x, y, alpha=0.05, min_support=0.05)
+    assert trajectory[0].coverage == 1.0 and trajectory[0].support == 1.0
+    # density rises along the trajectory as coverage falls
+    assert trajectory[-1].density > trajectory[0].density
+    box = trajectory[select(trajectory, min_coverage=0.8)]
+    assert box.density > 0.95 and box.coverage >= 0.8
+    limits = {r["index"]: r for r in restrictions(x, y, box)}
+    assert set(limits) == {0, 1}  # x3 is not restricted
+    assert limits[0]["lower"] == pytest.approx(0.7, abs=0.03)
+    assert limits[0]["upper"] == limits[0]["data_upper"]  # x1 is limited from below only
+    assert limits[1]["upper"] == pytest.approx(0.4, abs=0.03)
+    assert limits[1]["lower"] == limits[1]["data_lower"]
+    assert all(r["p_value"] < 1e-10 for r in limits.values())
+
+
+def test_prim_peels_whole_categories_of_a_discrete_parameter():
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.integers(0, 4, 20_000), rng.uniform(size=20_000)])
+    y = x[:, 0] == 3
+    box = peel(x, y, alpha=0.05)[-1]
+    assert box.lower[0] == 3 and box.density == 1.0
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("outcome == 2", [False, True, False, True]),
+        ("amount > 1800", [False, False, True, True]),
+        ("outcome == 2 and amount > 1800", [False, False, False, True]),
+        ("outcome == 0 or amount >= 1900", [True, False, False, True]),
+        ("amount<1.5e3", [True, False, False, False]),
+    ],
+)
+def test_outcome_expressions(expression, expected):
+    cols = {"outcome": np.array([0, 2, 1, 2]), "amount": np.array([1400.0, 1700, 1850, 1900])}
+    np.testing.assert_array_equal(evaluate(expression, cols), expected)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["", "outcome = 2", "__import__('os').system('x') == 1", "nope > 1", "outcome > two"],
+)
+def test_bad_outcome_expressions_name_the_field(expression):
+    with pytest.raises(OutcomeError, match=r"^outcome: "):
+        evaluate(expression, {"outcome": np.array([0, 2])})
+
+
+# --- the command on a real run -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    from smasim.experiments.runs.runner import run_experiment
+
+    folder = tmp_path_factory.mktemp("runs") / "r"
+    run_experiment(draws=4000, seed=3, out=folder)
+    return folder
+
+
+def test_discover_writes_its_folder_and_its_box_holds_the_outcome(run_folder, tmp_path, capsys):
+    from smasim import cli
+    from smasim.experiments.runs.store import read_draws
+
+    out = tmp_path / "d"
+    assert cli.main(["discover", str(run_folder), "--outcome", "lapse_months > 0",
+                     "--out", str(out), "--json"]) == 0  # fmt: skip
+    doc = json.loads(capsys.readouterr().out)
+    assert {p.name for p in out.iterdir()} == {"discovery.json", "discovery.md", "tradeoff.png"}
+    assert (out / "tradeoff.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    box = doc["box"]
+    assert box["coverage"] >= 0.5 and box["density"] > doc["base_rate"]
+    # the reported limits reproduce the box's statistics from the per-draw table
+    table = read_draws(run_folder)
+    inside = np.ones(doc["draws"], dtype=bool)
+    for r in box["limits"]:
+        x = table["param_" + r["name"]]
+        inside &= (x >= r["lower"]) & (x <= r["upper"])
+    y = table["lapse_months"] > 0
+    assert inside.sum() == box["draws"]
+    assert y[inside].mean() == pytest.approx(box["density"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        (["--outcome", "lapse_months >> 0"], "--outcome"),
+        (["--outcome", "outcome == 9"], "outcome"),
+        (["--outcome", "outcome == 0", "--alpha", "0.7"], "--alpha"),
+    ],
+)
+def test_bad_discover_input_is_one_line(run_folder, argv, field, capsys):
+    from smasim import cli
+
+    assert cli.main(["discover", str(run_folder), *argv]) == 2
+    err = capsys.readouterr().err
+    assert field in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

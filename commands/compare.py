@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 
 from smasim.commands.options import (
     BadInput,
@@ -20,6 +19,7 @@ from smasim.commands.options import (
     check_executor,
     check_positive,
     out_console,
+    print_markdown,
 )
 
 
@@ -82,7 +82,7 @@ def compare(
         head["files"] = [str(f) for f in done.files]
         print(json.dumps(head | done.comparison.to_dict(), indent=2))
         return
-    out_console.print(Markdown(comparison_markdown(done.comparison)))
+    print_markdown(comparison_markdown(done.comparison))
     if out is not None:
         out_console.print(f"report, figures, data and run folders in {out}")
 

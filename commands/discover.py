@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 
-from smasim.commands.options import BadInput, JsonOpt, out_console
+from smasim.commands.options import BadInput, JsonOpt, out_console, print_markdown
 
 
 def discover(
@@ -51,6 +50,6 @@ def discover(
         print(json.dumps({"output_folder": None if out is None else str(out),
                           **found.to_dict()}, indent=2))  # fmt: skip
         return
-    out_console.print(Markdown(discovery_markdown(found)))
+    print_markdown(discovery_markdown(found))
     if out is not None:
         out_console.print(f"discovery.json, discovery.md and tradeoff.png in {out}")

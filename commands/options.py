@@ -21,6 +21,22 @@ from smasim.experiments.config.constants import DEFAULT_CONFIG, MAX_DRAWS
 out_console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
+
+def print_markdown(text: str) -> None:
+    """Print a Markdown report: rendered where its tables fit the terminal, else as written.
+
+    A rendered table narrower than its content cuts numbers ("1,36..."); the Markdown source
+    never cuts anything (the terminal wraps its long lines), and stays a valid table.
+    """
+    widest = max((len(line) for line in text.splitlines() if line.startswith("|")), default=0)
+    if widest <= out_console.width:
+        from rich.markdown import Markdown
+
+        out_console.print(Markdown(text))
+    else:
+        out_console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 ConfigArg = Annotated[
     str | None,
     typer.Argument(help=f"Config TOML path or bundled name (default: {DEFAULT_CONFIG})."),

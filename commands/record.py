@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
 from rich.table import Table
 
 from smasim.commands.options import (
@@ -20,6 +19,7 @@ from smasim.commands.options import (
     check_seed,
     draw_progress,
     out_console,
+    print_markdown,
 )
 from smasim.experiments.record.defaults import STUDY_DRAWS, STUDY_SEED, TARGET_ESS
 
@@ -74,7 +74,7 @@ def backtest(
     if as_json:
         print(json.dumps({"output_folder": _str_or_none(out), **result.to_dict()}, indent=2))
         return
-    out_console.print(Markdown(backtest_markdown(result)))
+    print_markdown(backtest_markdown(result))
     where = f"; backtest.json, backtest.md and backtest.png in {out}" if out else ""
     out_console.print(f"{len(result.rows)} negotiations in {result.elapsed_s:.1f} s{where}")
 
@@ -107,7 +107,7 @@ def calibrate(
     if as_json:
         print(json.dumps({"output_folder": _str_or_none(out), **study.to_dict()}, indent=2))
         return
-    out_console.print(Markdown(study_markdown(study)))
+    print_markdown(study_markdown(study))
     where = f"; calibration.json and calibration.md in {out}" if out else ""
     out_console.print(f"calibrated in {study.elapsed_s:.1f} s{where}")
 

@@ -520,3 +520,39 @@ def test_help_starts_without_the_model_or_scipy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def _report(kind: str) -> str:
+    if kind == "backtest":
+        from smasim.experiments.record.backtest import run_backtest
+        from smasim.experiments.record.report import backtest_markdown
+
+        return backtest_markdown(run_backtest(draws=300))
+    from smasim.experiments.record.study import run_study, study_markdown
+
+    return study_markdown(run_study(draws=600, target_ess=60))
+
+
+@pytest.mark.parametrize("columns", ["80", "100"])
+@pytest.mark.parametrize(
+    ("kind", "argv"),
+    [
+        ("backtest", ["backtest", "--draws", "300"]),
+        ("calibrate", ["calibrate", "--draws", "600", "--target-ess", "60"]),
+    ],
+)
+def test_report_tables_never_cut_a_number(kind, argv, columns, capsys, monkeypatch):
+    """At 80 and 100 columns the rendered backtest and calibration tables cut numbers
+    ("1,36..."): every number of the report must be printed whole, at any width."""
+    import re
+
+    from smasim import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "…" not in out
+    numbers = set(re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?", _report(kind)))
+    flat = " ".join(out.split())  # the terminal may wrap long lines
+    missing = sorted(n for n in numbers if n not in flat)
+    assert not missing, missing[:10]

@@ -165,13 +165,19 @@ def solve(config: ConfigArg = None, as_json: JsonOpt = False) -> None:
 
 
 def trace(
-    config: ConfigArg = None,
+    config: Annotated[
+        str | None,
+        typer.Argument(help="Config TOML path or bundled name, or a result folder of smasim run."),
+    ] = None,
     draw: Annotated[int, typer.Option(help="Row of the run's per-draw table.")] = 0,
     draws: Annotated[int | None, typer.Option(help="The run's draws, if not the config's.")] = None,
     seed: Annotated[int | None, typer.Option(help="The run's seed, if not the config's.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Replay one draw of a run alone and print its round-by-round story."""
+    """Replay one draw of a run alone and print its round-by-round story.
+
+    CONFIG may be the run's result folder: its config, draws, seed and calibration are used.
+    """
     from smasim.experiments.runs.runner import trace_draw
     from smasim.simulation.events import TRACE_LINES
 

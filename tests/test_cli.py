@@ -556,3 +556,22 @@ def test_report_tables_never_cut_a_number(kind, argv, columns, capsys, monkeypat
     flat = " ".join(out.split())  # the terminal may wrap long lines
     missing = sorted(n for n in numbers if n not in flat)
     assert not missing, missing[:10]
+
+
+def test_trace_of_a_result_folder_replays_the_runs_own_draw(tmp_path, capsys):
+    """`smasim trace RUN_FOLDER --draw I` takes the run's config, seed, draws and calibration
+    from the folder (no retyping) and tells the story of the table's row I."""
+    from smasim import cli
+    from smasim.experiments.runs.store import read_draws
+
+    out = tmp_path / "r"
+    assert cli.main(["run", "--draws", "1500", "--seed", "9", "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    table = read_draws(out)
+    for draw in (0, 17, 1499):
+        assert cli.main(["trace", str(out), "--draw", str(draw), "--json"]) == 0
+        outcome = json.loads(capsys.readouterr().out)["outcome"]
+        assert outcome["outcome"] == int(table["outcome"][draw])
+        assert outcome["base_bn_krw"] == pytest.approx(table["base_bn_krw"][draw], nan_ok=True)
+    assert cli.main(["trace", str(out), "--draw", "1500"]) == 2
+    assert "draw" in capsys.readouterr().err

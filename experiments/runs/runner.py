@@ -19,7 +19,7 @@ import numpy as np
 
 from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
 from smasim.experiments.config.schema import Config
-from smasim.experiments.runs.store import RunWriter
+from smasim.experiments.runs.store import RunWriter, read_config_json
 from smasim.models.agents import amount_at_utility, disagreement_value
 from smasim.models.bargaining import CONCEPTS, solve_zone
 from smasim.models.outlook import Outlook
@@ -213,13 +213,15 @@ def trace_draw(
     Parameters
     ----------
     source : path or str, optional
-        The run's config.
+        The run's config, or its finished result folder (whose ``config.json`` holds the
+        run's own draws, seed and calibration).
     draw : int
         Row of the run's per-draw table.
     draws, seed : int, optional
         The run's draw count and seed, if they overrode the config's.
     """
-    cfg = load_config(source)
+    folder = source is not None and (Path(source) / "summary.json").is_file()
+    cfg = read_config_json(source) if folder else load_config(source)
     experiment = build_experiment(cfg)
     s = cfg.experiment.seed if seed is None else seed
     n = cfg.experiment.draws if draws is None else draws

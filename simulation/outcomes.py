@@ -165,6 +165,7 @@ def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[st
             "quantiles_bn_krw": {
                 f"q{q:02d}": float(v) for q, v in zip(qs, np.nanpercentile(a, qs), strict=True)
             },
+            "quantiles_mc_95_halfwidth_bn_krw": _quantile_mc_halfwidths(a, qs),
             "mean_bn_krw": float(np.nanmean(a)),
             "median_usd_m": float(np.nanmedian(usd)),
         }
@@ -210,6 +211,26 @@ def summarize(experiment: Experiment, columns: dict[str, np.ndarray]) -> dict[st
         "outcome_codes": dict(enumerate(OUTCOMES)),
         "calibration": _calibration(experiment),
     }
+
+
+def _quantile_mc_halfwidths(a: np.ndarray, qs) -> dict[str, float]:
+    """Half-width of each quantile's 95 % Monte Carlo interval, bn KRW.
+
+    The distribution-free interval of the ``q`` quantile of ``n`` draws runs between the
+    sample quantiles at ``q -/+ 1.96 sqrt(q (1 - q) / n)`` (order statistics; the number of
+    draws below the true quantile is binomial). It measures sampling noise only: more draws
+    shrink it, while the quantiles' spread is the inputs' uncertainty.
+    """
+    x = a[~np.isnan(a)]
+    if x.size == 0:
+        return {f"q{q:02d}": float("nan") for q in qs}
+    out = {}
+    for q in qs:
+        p = q / 100.0
+        half = 1.96 * np.sqrt(p * (1.0 - p) / x.size)
+        lo, hi = np.quantile(x, [max(p - half, 0.0), min(p + half, 1.0)])
+        out[f"q{q:02d}"] = float((hi - lo) / 2.0)
+    return out
 
 
 def _calibration(experiment: Experiment) -> dict[str, Any] | None:

@@ -95,3 +95,16 @@ def test_every_draw_pays_a_positive_amount_every_report_year(lapse_run):
     e, cols = lapse_run
     for y in e.report_years:
         assert (cols[f"amount_{y}_bn_krw"] > 0).all(), y
+
+
+def test_quantile_monte_carlo_interval_matches_the_order_statistic_closed_form():
+    """For n uniform draws the q quantile's 95 % interval has half-width
+    1.96 sqrt(q (1 - q) / n) (the quantile function is the identity): 0.0031 for the median
+    of 100,000 draws, 0.0014 for the 5 % quantile."""
+    from smasim.simulation.outcomes import _quantile_mc_halfwidths
+
+    n = 100_000
+    a = np.random.default_rng(3).uniform(size=n)
+    half = _quantile_mc_halfwidths(a, (5, 50))
+    for q, key in ((0.05, "q05"), (0.5, "q50")):
+        assert half[key] == pytest.approx(1.96 * np.sqrt(q * (1 - q) / n), rel=0.05)

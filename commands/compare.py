@@ -12,9 +12,9 @@ from smasim.commands.options import (
     BadInput,
     ExecutorOpt,
     JsonOpt,
+    LateProgress,
     SchedulerOpt,
     WorkersOpt,
-    busy,
     check_draws,
     check_executor,
     check_positive,
@@ -66,7 +66,8 @@ def compare(
         raise BadInput("compare: give at least two result folders or configs")
     check_executor(executor, scheduler)
     options = CompareOptions(thresholds_bn_krw=tuple(threshold or ()), discount_rate=discount_rate)
-    with busy("comparing scenarios", quiet=as_json):
+    progress = LateProgress("simulating the scenarios", quiet=as_json)
+    try:
         done = run_comparison(
             sources,
             draws=draws,
@@ -76,7 +77,10 @@ def compare(
             options=options,
             executor=executor,
             scheduler=scheduler,
+            progress=progress,
         )
+    finally:
+        progress.stop()
     if as_json:
         head = {"output_folder": None if out is None else str(out)}
         head["files"] = [str(f) for f in done.files]

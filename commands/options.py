@@ -105,11 +105,38 @@ def check_executor(executor: str, scheduler: str | None) -> None:
         )
 
 
-def busy(message: str, *, quiet: bool) -> contextlib.AbstractContextManager[object]:
-    """A spinner with ``message`` on stderr while a long call runs (none for --json or a pipe)."""
-    if quiet or not err_console.is_terminal:
-        return contextlib.nullcontext()
-    return err_console.status(message)
+class LateProgress:
+    """A progress bar whose total is known only once the work has looked at its inputs.
+
+    ``start(total)`` shows the bar (draws, with an ETA), ``advance(n)`` moves it; silent
+    for --json or when stderr is not a terminal.
+    """
+
+    def __init__(self, label: str, *, quiet: bool) -> None:
+        self.label, self.quiet = label, quiet or not err_console.is_terminal
+        self._bar, self._task = None, None
+
+    def start(self, total: int) -> None:
+        """Show the bar over ``total`` draws."""
+        if self.quiet or total <= 0:
+            return
+        self._bar = Progress(
+            TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TextColumn("draws"),
+            TimeRemainingColumn(), console=err_console, transient=True,
+        )  # fmt: skip
+        self._bar.start()
+        self._task = self._bar.add_task(self.label, total=total)
+
+    def advance(self, n: int) -> None:
+        """``n`` more draws done."""
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def stop(self) -> None:
+        """Remove the bar (it is transient)."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 @contextlib.contextmanager

@@ -14,7 +14,6 @@ from smasim.commands.options import (
     BadInput,
     EachSeedOpt,
     JsonOpt,
-    busy,
     check_draws,
     check_seed,
     draw_progress,
@@ -69,8 +68,10 @@ def backtest(
 
     check_draws(draws)
     check_seed(seed)
-    with busy("backtesting 5 negotiations", quiet=as_json):
-        result = run_backtest(draws=draws, seed=seed, out=out)
+    from smasim.experiments.record.forecast import CASES
+
+    with draw_progress(draws * len(CASES), quiet=as_json) as advance:
+        result = run_backtest(draws=draws, seed=seed, out=out, progress=advance)
     if as_json:
         print(json.dumps({"output_folder": _str_or_none(out), **result.to_dict()}, indent=2))
         return

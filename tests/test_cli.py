@@ -575,3 +575,53 @@ def test_trace_of_a_result_folder_replays_the_runs_own_draw(tmp_path, capsys):
         assert outcome["base_bn_krw"] == pytest.approx(table["base_bn_krw"][draw], nan_ok=True)
     assert cli.main(["trace", str(out), "--draw", "1500"]) == 2
     assert "draw" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "total"),
+    [
+        (["backtest", "--draws", "200"], 5 * 200),
+        (["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "300"], 2 * 300),
+    ],
+)
+def test_long_commands_report_progress_in_draws(argv, total, monkeypatch, capsys):
+    """backtest and compare used to show a spinner: now a bar over the draws they simulate,
+    which reaches its total."""
+    from smasim import cli
+    from smasim.commands import options
+
+    seen = []
+
+    class Recorder:
+        def __init__(self, *a, **k):
+            self.done = 0
+
+        def start(self, n):
+            seen.append(("start", n))
+
+        def advance(self, n):
+            self.done += n
+            seen.append(("advance", self.done))
+
+        def stop(self):
+            pass
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def draws_bar(n, *, quiet):
+        r = Recorder()
+        r.start(n)
+        yield r.advance
+
+    monkeypatch.setattr(options, "LateProgress", Recorder)
+    monkeypatch.setattr(options, "draw_progress", draws_bar)
+    for module in ("compare", "record"):
+        mod = __import__(f"smasim.commands.{module}", fromlist=["x"])
+        if hasattr(mod, "LateProgress"):
+            monkeypatch.setattr(mod, "LateProgress", Recorder)
+        if hasattr(mod, "draw_progress"):
+            monkeypatch.setattr(mod, "draw_progress", draws_bar)
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    assert seen[0] == ("start", total) and seen[-1] == ("advance", total)

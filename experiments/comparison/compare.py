@@ -25,10 +25,10 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from smasim.experiments.comparison.analysis import compare_scenarios
 from smasim.experiments.comparison.options import CompareOptions
@@ -66,6 +66,16 @@ class ComparisonRun:
     files: tuple[Path, ...]
 
 
+class Progress(Protocol):
+    """What a long comparison reports to: the draws it will simulate, then each batch's."""
+
+    def start(self, total: int) -> None:
+        """The comparison will simulate ``total`` draws."""
+
+    def advance(self, n: int) -> None:
+        """``n`` more draws are done."""
+
+
 def run_comparison(
     sources: Sequence[str | Path],
     *,
@@ -76,6 +86,7 @@ def run_comparison(
     options: CompareOptions | None = None,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> ComparisonRun:
     """Load or run each scenario, compare them with the first, optionally write a report.
 
@@ -98,6 +109,9 @@ def run_comparison(
     executor : {"local", "dask"}
         Where the configs' batches run; ``scheduler`` is the Dask scheduler's address. The
         results do not depend on them.
+
+    progress : Progress, optional
+        Told the draws to simulate (``start``), then each batch's draws (``advance``).
 
     Returns
     -------
@@ -139,6 +153,8 @@ def run_comparison(
         seed = first_folder.seed if first_folder else first_config.experiment.seed
     if draws is None:
         draws = first_folder.draws if first_folder else first_config.experiment.draws
+    if progress is not None:
+        progress.start(draws * len(configs))  # the draws this comparison simulates
 
     def scenarios_in(tmp: Path | None) -> list[Scenario]:
         """The scenarios in order; the configs' run folders go to ``tmp/runs`` if given."""
@@ -156,6 +172,7 @@ def run_comparison(
                 scheduler=scheduler,
                 write_to=None if tmp is None else tmp / "runs" / labels[i],
                 folder=None if out is None else out / "runs" / labels[i],
+                progress=None if progress is None else progress.advance,
             )
             for i, src in enumerate(sources)
         ]
@@ -210,6 +227,7 @@ def _run_config(
     scheduler: str | None,
     write_to: Path | None,
     folder: Path | None,
+    progress: Callable[[int], None] | None = None,
 ) -> Scenario:
     result, _ = run_experiment(
         cfg,
@@ -219,6 +237,7 @@ def _run_config(
         out=write_to,
         executor=executor,
         scheduler=scheduler,
+        progress=progress,
     )
     return scenario_from_result(result, cfg, source=source, label=label, folder=folder)
 

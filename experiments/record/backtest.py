@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smasim.experiments.config.load import build_experiment, load_config
@@ -44,6 +44,7 @@ def run_case(
     seed: int | None = None,
     adjust: Adjust | None = None,
     record: Record | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> BacktestRow:
     """Run one negotiation's config and score it, with the baselines beside it.
 
@@ -64,7 +65,7 @@ def run_case(
     experiment = build_experiment(cfg)
     s = cfg.experiment.seed if seed is None else seed
     actual = actual_outcome(record, case.sma_round)
-    columns = simulate(experiment, draws=draws, seed=s, adjust=adjust)
+    columns = simulate(experiment, draws=draws, seed=s, adjust=adjust, progress=progress)
     return backtest_row(
         case, cfg.experiment.information_date, actual, model_forecast(experiment, columns),
         record, seed=s,
@@ -84,9 +85,7 @@ def backtest_row(
     empirical, fitted_on = empirical_forecast(
         record, case.sma_round, information_date=information_date
     )
-    empirical_loo, loo_fitted_on = empirical_forecast(
-        record, case.sma_round, information_date=None
-    )
+    empirical_loo, loo_fitted_on = empirical_forecast(record, case.sma_round, information_date=None)
     return BacktestRow(
         case=case,
         information_date=information_date,
@@ -108,6 +107,7 @@ def run_backtest(
     seed: int | None = None,
     adjust: Adjust | None = None,
     out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> BacktestResult:
     """Backtest the model on past negotiations.
 
@@ -125,6 +125,8 @@ def run_backtest(
     out : path, optional
         Folder to write ``backtest.json``, ``backtest.md`` and ``backtest.png`` into
         (atomically; must not exist or be empty).
+    progress : callable, optional
+        Told each batch's draws (``len(cases) * draws`` in all).
 
     Returns
     -------
@@ -143,7 +145,10 @@ def run_backtest(
         require_empty(out)  # before the runs, not after
     start = time.perf_counter()
     record = load_record()
-    rows = tuple(run_case(c, draws=draws, seed=seed, adjust=adjust, record=record) for c in cases)
+    rows = tuple(
+        run_case(c, draws=draws, seed=seed, adjust=adjust, record=record, progress=progress)
+        for c in cases
+    )
     result = BacktestResult(rows, draws, time.perf_counter() - start)
     if out is not None:
         write_backtest(result, out)

@@ -120,14 +120,19 @@ def actual_outcome(record: Record, sma_round: int) -> Actual:
 
 
 def simulate(
-    experiment: Experiment, *, draws: int, seed: int, adjust: Adjust | None = None
+    experiment: Experiment,
+    *,
+    draws: int,
+    seed: int,
+    adjust: Adjust | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run an experiment's draws, optionally adjusting the sampled parameters first.
 
     With ``adjust=None`` the per-draw table equals :func:`simulation.montecarlo.run`'s (the
     same batches, seeds and functions). ``adjust`` maps each batch's parameter arrays to new
     ones before the negotiation: the draws of the unit cube stay the same whatever the
-    adjustment (common random numbers).
+    adjustment (common random numbers). ``progress`` is told each batch's draws.
 
     Returns
     -------
@@ -141,6 +146,8 @@ def simulate(
             values = adjust(values)
         out = negotiate(experiment, values, noise)
         parts.append(outcome_columns(experiment, values, noise, out))
+        if progress is not None:
+            progress(size)
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 

@@ -29,13 +29,6 @@ from smasim.commands.options import (
 )
 from smasim.experiments.runs.folders import require_empty
 
-OUTCOME_LABELS = {
-    0: "agreed before expiry",
-    1: "agreed after a lapse",
-    2: "no agreement",
-    3: "no talks",
-}
-
 
 def run(
     config: ConfigArg = None,
@@ -179,7 +172,6 @@ def trace(
     CONFIG may be the run's result folder: its config, draws, seed and calibration are used.
     """
     from smasim.experiments.runs.runner import trace_draw
-    from smasim.simulation.events import TRACE_LINES
 
     check_draws(draws)
     if draw < 0:
@@ -199,22 +191,8 @@ def trace(
         outcome = {k: _plain(v) for k, v in t.outcome.items()}
         print(json.dumps({"draw": draw, "events": events, "outcome": outcome}, indent=2))
         return
-    out_console.print(
-        f"[bold]{exp.name}[/bold], draw {draw}: status quo {exp.setting.status_quo:,.1f} bn KRW/yr"
-    )
-    for e in t.events:
-        text = TRACE_LINES[e.kind](e.detail, exp.setting.packages.label)
-        # lines of a round carry its number
-        where = f"round {e.round + 1:>2}  " if e.kind in ("round", "agreement") else ""
-        out_console.print(f"{exp.date([e.day])[0]}  {where}{text}")
-    o = t.outcome
-    out_console.print(
-        f"outcome: {OUTCOME_LABELS[int(o['outcome'])]}; lapse {o['lapse_months']:.1f} months"
-    )
-    out_console.print(
-        "path (bn KRW): "
-        + ", ".join(f"{y} {o[f'amount_{y}_bn_krw']:,.1f}" for y in exp.report_years)
-    )
+    for line in t.lines():
+        out_console.print(line, markup=False)
 
 
 def validate(

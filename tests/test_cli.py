@@ -625,3 +625,14 @@ def test_long_commands_report_progress_in_draws(argv, total, monkeypatch, capsys
     assert cli.main(argv) == 0
     capsys.readouterr()
     assert seen[0] == ("start", total) and seen[-1] == ("advance", total)
+
+
+def test_a_draw_trace_prints_as_its_story():
+    """DrawTrace had no readable printout (a 14 kB repr); str() is the story trace prints."""
+    from smasim.experiments.runs.runner import trace_draw
+
+    t = trace_draw(draw=3, draws=500, seed=1)
+    text = str(t)
+    assert text.splitlines()[0].startswith("sma12_may2024, draw 3: status quo 1,402.8")
+    assert "outcome: " in text and "path (bn KRW): 2026 " in text
+    assert len(repr(t)) < 200 and "draw=3" in repr(t)

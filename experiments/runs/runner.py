@@ -24,6 +24,7 @@ from smasim.models.agents import amount_at_utility, disagreement_value
 from smasim.models.bargaining import CONCEPTS, solve_zone
 from smasim.models.outlook import Outlook
 from smasim.models.pressure import kr_side, nash_weight, round_discount, us_side
+from smasim.simulation.events import TRACE_LINES
 from smasim.simulation.executors import ExecutorKind
 from smasim.simulation.montecarlo import batch_sizes, negotiate, run, sample_batch
 from smasim.simulation.outcomes import outcome_columns, summary_columns
@@ -190,12 +191,47 @@ def solve_central(source: str | Path | None = None) -> tuple[list[ConceptSolutio
 
 @dataclass(frozen=True)
 class DrawTrace:
-    """The story of one draw, replayed alone."""
+    """The story of one draw, replayed alone; ``print(trace)`` tells it line by line."""
 
     experiment: Experiment
     draw: int
     events: list[TraceEvent]
     outcome: dict[str, Any]
+
+    def lines(self) -> list[str]:
+        """The story: a heading, one dated line per event, the outcome and the path."""
+        exp, o = self.experiment, self.outcome
+        out = [f"{exp.name}, draw {self.draw}: status quo {exp.setting.status_quo:,.1f} bn KRW/yr"]
+        for e in self.events:
+            text = TRACE_LINES[e.kind](e.detail, exp.setting.packages.label)
+            # lines of a round carry its number
+            where = f"round {e.round + 1:>2}  " if e.kind in ("round", "agreement") else ""
+            out.append(f"{exp.date([e.day])[0]}  {where}{text}")
+        out.append(
+            f"outcome: {OUTCOME_LABELS[int(o['outcome'])]}; lapse {o['lapse_months']:.1f} months"
+        )
+        out.append(
+            "path (bn KRW): "
+            + ", ".join(f"{y} {o[f'amount_{y}_bn_krw']:,.1f}" for y in exp.report_years)
+        )
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def __repr__(self) -> str:
+        return (
+            f"DrawTrace({self.experiment.name!r}, draw={self.draw}, "
+            f"{len(self.events)} events, outcome={OUTCOME_LABELS[int(self.outcome['outcome'])]!r})"
+        )
+
+
+OUTCOME_LABELS = {
+    0: "agreed before expiry",
+    1: "agreed after a lapse",
+    2: "no agreement",
+    3: "no talks",
+}
 
 
 def trace_draw(

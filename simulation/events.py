@@ -84,10 +84,15 @@ EVENTS: dict[str, EventKind] = {
 }
 
 
+def _offer(x: float) -> str:
+    # a target no finite amount reaches (early rounds, curved utility) asks without limit
+    return f"{x:,.1f}" if x == x and abs(x) != float("inf") else "without limit"
+
+
 def _round(d: dict, label: Labeller) -> str:
     return (
-        f"U.S. asks {d['us_offer']:,.1f} ({label(d['us_package'])}), Korea offers "
-        f"{d['kr_offer']:,.1f} ({label(d['kr_package'])}) bn KRW; targets U.S. "
+        f"U.S. asks {_offer(d['us_offer'])} ({label(d['us_package'])}), Korea offers "
+        f"{_offer(d['kr_offer'])} ({label(d['kr_package'])}) bn KRW; targets U.S. "
         f"{d['us_target']:.2f} / KR {d['kr_target']:.2f}; "
         f"{'Korea accepts' if d['kr_accepts'] else 'rejected'}"
         f"{', U.S. accepts' if d['us_accepts'] else ''}"
@@ -96,20 +101,20 @@ def _round(d: dict, label: Labeller) -> str:
 
 def _agreement(d: dict, label: Labeller) -> str:
     return (
-        f"[bold]working-level agreement[/bold]: {d['base']:,.1f} bn KRW, "
+        f"WORKING-LEVEL AGREEMENT: {d['base']:,.1f} bn KRW, "
         f"{label(d['package'])} (u U.S. {d['u_us']:.3f}, u KR {d['u_kr']:.3f})"
     )
 
 
 def _veto(d: dict, label: Labeller) -> str:
     return (
-        f"[bold]U.S. president vetoes[/bold] (U.S. utility floor {d['floor_utility']:.3f}, "
+        f"U.S. PRESIDENT VETOES (U.S. utility floor {d['floor_utility']:.3f}, "
         "falling with lapse costs); talks go on"
     )
 
 
 def _ratification(d: dict, label: Labeller) -> str:
-    verdict = "ratifies" if d["approved"] else "[bold]refuses[/bold]"
+    verdict = "ratifies" if d["approved"] else "REFUSES"
     return (
         f"National Assembly {verdict} ({d['increase_pct']:+.1f}% first year, "
         f"P(refusal) {d['p_reject']:.0%})"

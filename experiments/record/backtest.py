@@ -21,7 +21,6 @@ from smasim.experiments.record.baselines import empirical_forecast
 from smasim.experiments.record.data import Record, load_record
 from smasim.experiments.record.forecast import (
     CASES,
-    Adjust,
     Case,
     actual_outcome,
     model_forecast,
@@ -42,7 +41,6 @@ def run_case(
     *,
     draws: int = DEFAULT_DRAWS,
     seed: int | None = None,
-    adjust: Adjust | None = None,
     record: Record | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BacktestRow:
@@ -55,8 +53,6 @@ def run_case(
         Monte Carlo draws.
     seed : int, optional
         The config's seed when omitted.
-    adjust : callable, optional
-        Parameter adjustment (see :func:`experiments.record.forecast.simulate`).
     record : Record, optional
         The bundled record when omitted.
     """
@@ -65,7 +61,7 @@ def run_case(
     experiment = build_experiment(cfg)
     s = cfg.experiment.seed if seed is None else seed
     actual = actual_outcome(record, case.sma_round)
-    columns = simulate(experiment, draws=draws, seed=s, adjust=adjust, progress=progress)
+    columns = simulate(experiment, draws=draws, seed=s, progress=progress)
     return backtest_row(
         case, cfg.experiment.information_date, actual, model_forecast(experiment, columns),
         record, seed=s,
@@ -105,7 +101,6 @@ def run_backtest(
     cases: Sequence[Case] = CASES,
     draws: int = DEFAULT_DRAWS,
     seed: int | None = None,
-    adjust: Adjust | None = None,
     out: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> BacktestResult:
@@ -119,9 +114,6 @@ def run_backtest(
         Draws per negotiation (20,000 by default: all five in ~10 s on one core).
     seed : int, optional
         One seed for every config; each config's own seed when omitted.
-    adjust : callable, optional
-        Parameter adjustment applied to every config (see
-        :func:`experiments.record.forecast.simulate`).
     out : path, optional
         Folder to write ``backtest.json``, ``backtest.md`` and ``backtest.png`` into
         (atomically; must not exist or be empty).
@@ -146,7 +138,7 @@ def run_backtest(
     start = time.perf_counter()
     record = load_record()
     rows = tuple(
-        run_case(c, draws=draws, seed=seed, adjust=adjust, record=record, progress=progress)
+        run_case(c, draws=draws, seed=seed, record=record, progress=progress)
         for c in cases
     )
     result = BacktestResult(rows, draws, time.perf_counter() - start)

@@ -43,8 +43,6 @@ QUANTILES = (5, 25, 50, 75, 95)
 RULE_KINDS = ("frozen", "fixed", "cpi", "defense")
 DURATIONS = (1, 2, 3, 4, 5, 6)
 
-Adjust = Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
-"""Maps a batch's sampled parameter arrays to adjusted ones (used by the calibration)."""
 
 
 @dataclass(frozen=True)
@@ -124,15 +122,12 @@ def simulate(
     *,
     draws: int,
     seed: int,
-    adjust: Adjust | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run an experiment's draws, optionally adjusting the sampled parameters first.
+    """Run an experiment's draws: the per-draw table of :func:`simulation.montecarlo.run`.
 
-    With ``adjust=None`` the per-draw table equals :func:`simulation.montecarlo.run`'s (the
-    same batches, seeds and functions). ``adjust`` maps each batch's parameter arrays to new
-    ones before the negotiation: the draws of the unit cube stay the same whatever the
-    adjustment (common random numbers). ``progress`` is told each batch's draws.
+    The same batches, seeds and functions, one process; ``progress`` is told each batch's
+    draws.
 
     Returns
     -------
@@ -142,8 +137,6 @@ def simulate(
     parts = []
     for b, size in enumerate(batch_sizes(draws, experiment.batch_size)):
         values, noise = sample_batch(experiment, seed, b, size)
-        if adjust is not None:
-            values = adjust(values)
         out = negotiate(experiment, values, noise)
         parts.append(outcome_columns(experiment, values, noise, out))
         if progress is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -97,8 +97,6 @@ class BacktestResult:
         Draws per negotiation.
     elapsed_s : float
         Wall time, seconds.
-    adjustment : dict of str to float
-        Calibrated parameters applied to every config (empty: the configs as written).
     label : str
         What the model rows are ("model", "calibrated, leave-one-out", ...).
     """
@@ -106,7 +104,6 @@ class BacktestResult:
     rows: tuple[BacktestRow, ...]
     draws: int
     elapsed_s: float
-    adjustment: dict[str, float] = field(default_factory=dict)
     label: str = "model"
 
     def summary(self) -> dict[str, Any]:
@@ -147,7 +144,6 @@ class BacktestResult:
             "label": self.label,
             "draws_per_negotiation": self.draws,
             "elapsed_s": round(self.elapsed_s, 3),
-            "adjustment": dict(self.adjustment),
             "units": {
                 "amounts": "bn KRW per year",
                 "crps_pct": "% of the status quo",

@@ -148,15 +148,9 @@ def draw_progress(total: int, *, quiet: bool) -> Iterator[Callable[[int], None] 
     if quiet or not err_console.is_terminal:
         yield None
         return
-    bar = Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("draws"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    )
-    with bar:
-        task = bar.add_task("run", total=total)
-        yield lambda n: bar.advance(task, n)
+    bar = LateProgress("simulating", quiet=False)
+    bar.start(total)
+    try:
+        yield bar.advance
+    finally:
+        bar.stop()

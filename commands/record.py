@@ -11,7 +11,6 @@ import typer
 from rich.table import Table
 
 from smasim.commands.options import (
-    BadInput,
     EachSeedOpt,
     JsonOpt,
     check_draws,
@@ -100,8 +99,6 @@ def calibrate(
 
     check_draws(draws)
     check_seed(seed)
-    if not 1 <= target_ess < draws:
-        raise BadInput(f"--target-ess: must be at least 1 and below --draws, got {target_ess}")
     with draw_progress(draws * len(CASES), quiet=as_json) as advance:
         study = run_study(draws=draws, seed=seed, target_ess=target_ess, out=out,
                           progress=advance)  # fmt: skip

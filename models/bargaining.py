@@ -350,12 +350,17 @@ def _drop_repeats(us: Side, kr: Side, draw, k, side_row, lo, hi):
     return draw[keep], k[keep], side_row[keep]
 
 
-def _segment_max(value: np.ndarray, draw: np.ndarray) -> np.ndarray:
-    """Each pair's draw's largest ``value``, shape (m,); pairs come ordered by draw."""
+def _segments(draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first pair of each draw, and each pair's draw number; pairs come ordered by draw."""
     new_draw = np.empty(draw.size, dtype=bool)
     new_draw[:1], new_draw[1:] = True, draw[1:] != draw[:-1]
-    starts = np.flatnonzero(new_draw)
-    return np.maximum.reduceat(value, starts)[np.cumsum(new_draw) - 1]
+    return np.flatnonzero(new_draw), np.cumsum(new_draw) - 1
+
+
+def _segment_max(value: np.ndarray, draw: np.ndarray) -> np.ndarray:
+    """Each pair's draw's largest ``value``, shape (m,)."""
+    starts, segment = _segments(draw)
+    return np.maximum.reduceat(value, starts)[segment]
 
 
 def _take(fr: Frontier, j: np.ndarray) -> Frontier:
@@ -379,10 +384,7 @@ def _select(n, draw, k, b, score, u_us, u_kr, ok) -> Agreement:
         return out
     # a pair whose score is -inf (zero gain for a side) still beats an empty package
     clean = np.maximum(np.nan_to_num(score, nan=-np.inf, posinf=np.inf), -1e300)
-    new_draw = np.empty(draw.size, dtype=bool)
-    new_draw[0], new_draw[1:] = True, draw[1:] != draw[:-1]
-    starts = np.flatnonzero(new_draw)
-    segment = np.cumsum(new_draw) - 1
+    starts, segment = _segments(draw)
     best = np.flatnonzero(clean == np.maximum.reduceat(clean, starts)[segment])
     first_best = np.empty(best.size, dtype=bool)
     first_best[0], first_best[1:] = True, segment[best[1:]] != segment[best[:-1]]

@@ -115,6 +115,10 @@ def discover(
         require_empty(out)
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"min_coverage: must be in [0, 1], got {min_coverage}")
+    if not 0.0 < alpha < 0.5:  # checked again by peel, but before the table is read
+        raise ValueError(f"alpha: must be in (0, 0.5), got {alpha}")
+    if not 0.0 < min_support < 1.0:
+        raise ValueError(f"min_support: must be in (0, 1), got {min_support}")
     read_config_json(folder)  # a hostile folder is refused before its data is used
     table = read_draws(folder)
     y = evaluate(outcome, table)

@@ -333,13 +333,15 @@ def _tangent_step(fr: Frontier, alpha: np.ndarray, x: np.ndarray):
 def _drop_repeats(us: Side, kr: Side, draw, k, side_row, lo, hi):
     """The pairs less those equal to the pair before them in the same draw.
 
-    Packages that agree in both sides' values (a 1-year term under every rule) have the same
-    zone, point and score; ties go to the first package, so the repeats cannot win.
+    Packages that agree in both sides' values and level factors (a 1-year term under every
+    rule) have the same zone, point and score; ties go to the first package, so the repeats
+    cannot win.
     """
     if draw.size < 2:
         return draw, k, side_row
     same = draw[1:] == draw[:-1]
-    for table in (us.discrete_value, kr.discrete_value):
+    tables = (us.discrete_value, kr.discrete_value, us.level_factor, kr.level_factor)
+    for table in tables:
         values = table[side_row, k]
         same &= values[1:] == values[:-1]
     for table in (lo, hi):

@@ -224,13 +224,11 @@ def _quantile_mc_halfwidths(a: np.ndarray, qs) -> dict[str, float]:
     x = a[~np.isnan(a)]
     if x.size == 0:
         return {f"q{q:02d}": float("nan") for q in qs}
-    out = {}
-    for q in qs:
-        p = q / 100.0
-        half = 1.96 * np.sqrt(p * (1.0 - p) / x.size)
-        lo, hi = np.quantile(x, [max(p - half, 0.0), min(p + half, 1.0)])
-        out[f"q{q:02d}"] = float((hi - lo) / 2.0)
-    return out
+    p = np.asarray(qs, dtype=float) / 100.0
+    half = 1.96 * np.sqrt(p * (1.0 - p) / x.size)
+    ends = np.quantile(x, np.concatenate([np.maximum(p - half, 0.0), np.minimum(p + half, 1.0)]))
+    lo, hi = ends[: p.size], ends[p.size :]
+    return {f"q{q:02d}": float((b - a) / 2.0) for q, a, b in zip(qs, lo, hi, strict=True)}
 
 
 def _calibration(experiment: Experiment) -> dict[str, Any] | None:

@@ -112,7 +112,8 @@ def empirical_forecast(
         The negotiations whose increases were used (empty for the naive fallback).
     """
     rounds = fit_rounds(record, sma_round, information_date=information_date)
-    with_increase = [k for k in rounds if k in first_year_increase_rounds(record)]
+    known = set(first_year_increase_rounds(record))
+    with_increase = [k for k in rounds if k in known]
     neg = record.negotiation(sma_round)
     status_quo = record.amount(neg.first_year - 1)
     durations, kinds = _terms_and_rules(record, rounds)

@@ -112,7 +112,7 @@ def shared_parameters(experiments: Sequence[Experiment]) -> tuple[ParameterSpec,
     return tuple(
         s
         for s in first.specs
-        if s.distribution is not None or s.choices is not None
+        if s.uncertain
         if all(k.get(s.name) == keyed[0][s.name] for k in keyed[1:])
     )
 

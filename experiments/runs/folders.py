@@ -34,7 +34,7 @@ def require_empty(folder: str | Path, field: str = "out") -> Path:
         raise StoreError(f"{field}: {folder} is a symbolic link; name a real folder")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise StoreError(f"{field}: {folder} already exists and is not empty; choose another")
-    if folder.exists() and folder.resolve() in (Path.cwd().resolve(), Path("/")):
+    if folder.exists() and folder.resolve() == Path.cwd().resolve():
         raise StoreError(f"{field}: {folder} is the working directory; name a new folder")
     return folder
 

@@ -105,29 +105,45 @@ class RunWriter:
         require_empty(self.folder)
         self._draws = int(config.get("experiment", {}).get("draws", 0))
         self._batch_size = batch_size
-        if resume:
-            self._check_partial(resume=True)
-            self._lock = _lock(self.partial, self.folder)
-            if read_json(self.partial / IDENTITY_FILE) != json.loads(_dumps(identity)):
-                self.release()
-                raise StoreError(
-                    f"resume: the interrupted run at {self.folder} was started with another "
-                    "config, seed, draw count or batch size; start it afresh, not resumed"
-                )
-        else:
-            if self.partial.exists() or self.partial.is_symlink():
-                self._check_partial(resume=False)
-                # an interrupted run with no finished batch: nothing is lost by starting afresh
-                shutil.rmtree(self.partial)
-            try:
-                (self.partial / DRAWS_DIR).mkdir(parents=True)
-                self._lock = _lock(self.partial, self.folder)
-                _write_json(self.partial / IDENTITY_FILE, identity)
-            except OSError as exc:
-                raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
+        self._lock = None
+        try:
+            if resume:
+                self._lock = self._check_partial(resume=True)  # held from the check on
+                if read_json(self.partial / IDENTITY_FILE) != json.loads(_dumps(identity)):
+                    raise StoreError(
+                        f"resume: the interrupted run at {self.folder} was started with "
+                        "another config, seed, draw count or batch size; start it afresh, "
+                        "not resumed"
+                    )
+            else:
+                self._start_afresh(identity)
+        except BaseException:
+            self.release()  # a writer that is not returned cannot be released by its caller
+            raise
 
-    def _check_partial(self, *, resume: bool) -> None:
-        """Refuse a partial folder that is not smasim's, is in use, or (fresh) holds batches."""
+    def _start_afresh(self, identity: dict[str, Any]) -> None:
+        old = None
+        if self.partial.exists() or self.partial.is_symlink():
+            old = self._check_partial(resume=False)
+            # an interrupted run with no finished batch: nothing is lost by starting afresh
+            shutil.rmtree(self.partial)
+        try:
+            (self.partial / DRAWS_DIR).mkdir(parents=True)
+            self._lock = _lock(self.partial, self.folder)
+            _write_json(self.partial / IDENTITY_FILE, identity)
+        except OSError as exc:
+            raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
+        finally:
+            # the old lock is let go only once the new folder is locked and identified: a
+            # run resuming in between finds either no identity or a held lock
+            if old is not None:
+                old.close()
+
+    def _check_partial(self, *, resume: bool):
+        """Refuse a partial folder that is not smasim's, is in use, or (fresh) holds batches.
+
+        Returns the lock taken on it (the caller keeps or closes it).
+        """
         p = self.partial
         if resume and not (p / IDENTITY_FILE).is_file():
             raise StoreError(f"resume: no interrupted run to resume at {self.folder}")
@@ -136,13 +152,14 @@ class RunWriter:
                 f"out: {p} is in the way and is not an interrupted smasim run; move it away"
             )
         held = _lock(p, self.folder)  # raises if another run holds it
-        held.close()
         kept = finished_parts(self.folder)
         if not resume and kept:
+            held.close()
             raise StoreError(
                 f"out: an interrupted run into {self.folder} kept {kept} finished batches; "
                 f"continue it with --resume, or delete {p} to start afresh"
             )
+        return held
 
     def release(self) -> None:
         """Let other runs use this folder (the lock goes with the writer)."""
@@ -243,6 +260,8 @@ def write_run(result: RunResult, folder: str | Path, *, config: dict[str, Any]) 
             rows = slice(b * e.batch_size, b * e.batch_size + size)
             writer.add(b, {k: v[rows] for k, v in result.columns.items()})
         return writer.finish(result)
+    except StoreError:
+        raise  # finish could not move the folder into place: the partial stays, as it says
     except BaseException:
         shutil.rmtree(writer.partial, ignore_errors=True)
         raise

@@ -126,6 +126,8 @@ class ScalarSide:
     disagreement_base: float
     waiting_shift: float
     waiting_until_day: float
+    coercion_cost: float = 0.0
+    coercion_start_day: float = 0.0
 
     @classmethod
     def from_side(cls, side: Side, *, clock_start_day: float) -> ScalarSide:
@@ -145,6 +147,8 @@ class ScalarSide:
             disagreement_base=float(side.disagreement_base[0]),
             waiting_shift=float(side.waiting_shift[0]),
             waiting_until_day=float(side.waiting_until_day),
+            coercion_cost=float(side.coercion_cost[0]),
+            coercion_start_day=float(side.coercion_start_day[0]),
         )
 
 
@@ -172,8 +176,11 @@ def utility(side: ScalarSide, b: float, k: int) -> float:
 
 
 def disagreement(side: ScalarSide, day: float, expiry_day: float) -> float:
-    """``d(t) = base - lambda max(0, t - t_exp) / month``, plus the shift while ``t < t_wait``."""
+    """``d(t) = base - lambda max(0, t - t_exp) / month - c max(0, t - t_c) / month``, plus the
+    shift while ``t < t_wait``."""
     d = side.disagreement_base - side.lapse_cost * max(day - expiry_day, 0.0) / DAYS_PER_MONTH
+    if side.coercion_cost:
+        d -= side.coercion_cost * max(day - side.coercion_start_day, 0.0) / DAYS_PER_MONTH
     if day < side.waiting_until_day:
         d += side.waiting_shift
     return d

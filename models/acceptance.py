@@ -231,3 +231,18 @@ def package_open(
     if cap is not None:
         hi = np.minimum(hi, cap)
     return has_zone(lo, hi)
+
+
+def rejection_probability(
+    increase: np.ndarray, threshold: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """P(the National Assembly refuses ratification) of a first-year increase.
+
+    Parameters
+    ----------
+    increase : ndarray, shape (n,)
+        First-year amount over the status quo minus 1, fraction.
+    threshold, scale : ndarray, shape (n,)
+        Fractions.
+    """
+    return -np.expm1(-np.maximum(increase - threshold, 0.0) / scale)

@@ -96,6 +96,11 @@ class Side:
         Change (<= 0) of the disagreement value until ``waiting_until_day``: what the side
         expects from negotiating with the next U.S. administration instead (one-step
         look-ahead over the election; 0 when it does not expect worse).
+    coercion_cost : ndarray, shape (n_draws,)
+        Utility lost per month of talks to costs the other side links to them (tariffs):
+        from ``coercion_start_day`` on, before expiry too. 0 for the U.S.
+    coercion_start_day : ndarray, shape (n_draws,)
+        Day the linked costs start (the talks' opening, or the last change of their rate).
     waiting_until_day : float
         Day the look-ahead ends (the inauguration), days since talks opened.
     """
@@ -114,6 +119,8 @@ class Side:
     floor_factor: np.ndarray
     disagreement_base: np.ndarray
     waiting_shift: np.ndarray
+    coercion_cost: np.ndarray
+    coercion_start_day: np.ndarray
     waiting_until_day: float = np.inf
 
     def take(self, index: np.ndarray) -> Side:
@@ -276,8 +283,9 @@ def disagreement_value(
     """``d_i(t)``: the value of no deal at ``day``.
 
     ``disagreement_base`` (0, or the agreement in force), plus ``waiting_shift`` until the
-    look-ahead ends, falling by ``lapse_cost`` per month once the old SMA has expired.
-    Non-increasing in ``day`` between events (the look-ahead ends at an event).
+    look-ahead ends, falling by ``lapse_cost`` per month once the old SMA has expired and by
+    ``coercion_cost`` per month of linked costs. Non-increasing in ``day`` between events
+    (the look-ahead ends at an event).
 
     Parameters
     ----------
@@ -294,7 +302,21 @@ def disagreement_value(
         pick(side.disagreement_base)
         - pick(side.lapse_cost) * np.maximum(day - expiry_day, 0.0) / DAYS_PER_MONTH
     )
+    if pick(side.coercion_cost).any():  # most configs link nothing: keep their arithmetic
+        d = d - coercion_accrued(side, day, draws)
     return d + np.where(day < side.waiting_until_day, pick(side.waiting_shift), 0.0)
+
+
+def coercion_accrued(
+    side: Side, day: np.ndarray | float, draws: np.ndarray | None = None
+) -> np.ndarray:
+    """Utility the side has lost to linked costs by ``day`` since ``coercion_start_day``.
+
+    Shapes as :func:`disagreement_value` (a scalar ``day`` for all draws).
+    """
+    pick = (lambda x: x) if draws is None else (lambda x: x[draws])
+    elapsed = np.maximum(day - pick(side.coercion_start_day), 0.0)
+    return pick(side.coercion_cost) * elapsed / DAYS_PER_MONTH
 
 
 def target_utility(

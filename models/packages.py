@@ -46,6 +46,9 @@ class EscalationRule:
         default is the SMA texts' (``cpi``: 2, CPI of two years earlier; ``defense``: 1, the
         previous year's budget growth). The model's packages assume a constant index over the
         agreement, where the lag does not matter.
+    top_up : float
+        Added to the rule's (floored, capped) rate every year, fraction per year: "the
+        formula in force plus a top-up" (e.g. CPI capped at 5 % plus 1 %). 0 for none.
     """
 
     name: str
@@ -53,6 +56,7 @@ class EscalationRule:
     rate: float = 0.0
     cap: float = float("inf")
     lag: int | None = None
+    top_up: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("frozen", "fixed", "cpi", "defense"):
@@ -124,7 +128,8 @@ class EscalationRule:
         else:
             rate = defense_growth
         # The SMA texts never let a linked index cut the amount.
-        return np.minimum(np.maximum(rate, 0.0), self.cap)
+        rate = np.minimum(np.maximum(rate, 0.0), self.cap)
+        return rate + self.top_up if self.top_up else rate
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ The ``political`` group is the object of sensitivity analysis.
 from __future__ import annotations
 
 from smasim.models.parameter_drivers import DRIVER_PARAMETERS
+from smasim.models.parameter_events import EVENT_PARAMETERS
 from smasim.models.parameter_info import Group, ParameterInfo
 
 __all__ = ["PARAMETERS", "Group", "ParameterInfo", "political_parameters"]
@@ -324,6 +325,7 @@ PARAMETERS: dict[str, ParameterInfo] = {
             {"dist": "uniform", "loc": 0.03, "scale": 0.07},
         ),
         *DRIVER_PARAMETERS,
+        *EVENT_PARAMETERS,
     ]
 }
 

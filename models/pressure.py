@@ -221,6 +221,10 @@ def us_side(
     s, pressure = setting.status_quo, outlook.pressure
     x = increases(v, pressure)
     ideal = s * (1.0 + x["us_ideal"])
+    if outlook.now_year == setting.talks_year:
+        # a demand stated in dollars ("$10 billion a year") binds the administration that
+        # made it: its ideal is at least that demand at the sampled exchange rate
+        ideal = np.maximum(ideal, v["us_demand_usd_bn"] * v["krw_per_usd"])
     reservation = np.minimum(s * (1.0 + x["us_reservation"]), ideal - MIN_GAP * s)
     menu, in_force = _side_values(setting, v, outlook, tables.us_values, tables.us_in_force)
     low = menu.min(axis=1)
@@ -242,6 +246,8 @@ def us_side(
         floor_factor=tables.floor_factor,
         disagreement_base=np.zeros_like(ideal),
         waiting_shift=np.zeros_like(ideal),
+        coercion_cost=np.zeros_like(ideal),
+        coercion_start_day=np.zeros_like(ideal),
     )
     return _with_agreement_in_force(side, setting, tables, (in_force - low) / s)
 
@@ -279,6 +285,9 @@ def kr_side(
         floor_factor=np.ones_like(menu),
         disagreement_base=np.zeros_like(ideal),
         waiting_shift=np.zeros_like(ideal),
+        # costs the U.S. links to the talks (tariffs) weigh as hard as it presses
+        coercion_cost=v["coercion_cost_kr"] * pressure,
+        coercion_start_day=np.zeros_like(ideal),
     )
     side = _with_agreement_in_force(side, setting, tables, (high - in_force) / s)
     return _with_look_ahead(side, setting, v, outlook)
@@ -379,18 +388,3 @@ def veto_utility(
     """
     floor = us.disagreement_base + strength * pressure
     return np.where(pressure > threshold, floor, -np.inf)
-
-
-def rejection_probability(
-    increase: np.ndarray, threshold: np.ndarray, scale: np.ndarray
-) -> np.ndarray:
-    """P(the National Assembly refuses ratification) of a first-year increase.
-
-    Parameters
-    ----------
-    increase : ndarray, shape (n,)
-        First-year amount over the status quo minus 1, fraction.
-    threshold, scale : ndarray, shape (n,)
-        Fractions.
-    """
-    return -np.expm1(-np.maximum(increase - threshold, 0.0) / scale)

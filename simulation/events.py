@@ -6,12 +6,16 @@ sides want through the negotiation's small interface) and to the line a trace te
 Every event ends the rounds' screening segment: after it, each active draw's next round with a
 zone is found again (:meth:`simulation.negotiation.BatchNegotiation.reschedule`).
 
+The reopening demand is not on the calendar: it comes at a sampled time per draw
+(:mod:`simulation.opening`), and the talks process opens each draw's talks at its round.
+
 Adding an event kind means one generator and one trace line here, plus the parameters it
 reads in :mod:`models.parameters` (with defaults, so no config has to change); a config puts
 it on the calendar with ``[[calendar.events]]``.
 
 The negotiation is passed in as ``ng`` and used through ``env``, ``v`` (sampled parameters by
-name, each shape (n_draws,)), ``noise``, ``setting``, ``outlook``, ``high_pressure``, ``us``,
+name, each shape (n_draws,); an event may replace it with changed values), ``noise``,
+``setting``, ``outlook``, ``high_pressure``, ``us``, ``kr_clock_start``, ``n``,
 ``new_outlook``, ``log``, ``traced_draws`` and ``reschedule``; this module does not import
 it, so the two never form an import circle.
 """
@@ -65,6 +69,58 @@ def inauguration(ng: Any, event: CalendarEvent) -> Generator:
     ng.reschedule()
 
 
+def troop_change(ng: Any, event: CalendarEvent) -> Generator:
+    """USFK's troop level changes by ``troop_change`` (a fraction; -0.1 is a 10 % cut).
+
+    The cost the SMA pays toward moves with the force: both sides' ideal and reservation
+    first-year increases move by ``troop_cost_share`` times the change (2005: -8.9 % with
+    USFK cuts). A change of 0 changes nothing.
+    """
+    yield ng.env.timeout(event.day - ng.env.now)
+    shift = ng.v["troop_cost_share"] * ng.v["troop_change"]
+    ng.v = _shifted(ng.v, shift, POSITIONS)
+    ng.new_outlook(ng.outlook)
+    for i in ng.traced_draws():
+        ng.log(-1, "troop_change", draw=i, change=float(ng.v["troop_change"][i]),
+               shift=float(shift[i]))  # fmt: skip
+    ng.reschedule()
+
+
+def kr_election(ng: Any, event: CalendarEvent) -> Generator:
+    """Korea's presidential election: a conservative wins with ``p_kr_conservative``.
+
+    The new president takes office at once (as in 2025) with new negotiators: Korea's ideal
+    and reservation increases move by ``kr_shift_if_conservative`` or
+    ``kr_shift_if_progressive``, and Korea's concession clock restarts.
+    """
+    yield ng.env.timeout(event.day - ng.env.now)
+    conservative = ng.noise.event("kr_election") < ng.v["p_kr_conservative"]
+    shift = np.where(
+        conservative, ng.v["kr_shift_if_conservative"], ng.v["kr_shift_if_progressive"]
+    )
+    ng.v = _shifted(ng.v, shift, POSITIONS[2:])
+    ng.kr_clock_start = np.full(ng.n, float(ng.env.now))
+    ng.new_outlook(ng.outlook)
+    for i in ng.traced_draws():
+        ng.log(-1, "kr_election", draw=i, conservative=bool(conservative[i]),
+               shift=float(shift[i]))  # fmt: skip
+    ng.reschedule()
+
+
+# the sides' first-year positions over the status quo: U.S. then Korea
+POSITIONS = (
+    "us_ideal_increase",
+    "us_reservation_increase",
+    "kr_ideal_increase",
+    "kr_reservation_increase",
+)
+
+
+def _shifted(values: dict, shift: np.ndarray, names: tuple[str, ...]) -> dict:
+    """``values`` with ``shift`` (shape (n_draws,)) added to the parameters ``names``."""
+    return {**values, **{name: values[name] + shift for name in names}}
+
+
 @dataclass(frozen=True)
 class EventKind:
     """One kind of political event.
@@ -81,6 +137,8 @@ class EventKind:
 EVENTS: dict[str, EventKind] = {
     "election": EventKind(election),
     "inauguration": EventKind(inauguration),
+    "troop_change": EventKind(troop_change),
+    "kr_election": EventKind(kr_election),
 }
 
 
@@ -136,4 +194,13 @@ TRACE_LINES: dict[str, Callable[[dict, Labeller], str]] = {
     "expiry": lambda d, label: "the old SMA expires",
     "election": _election,
     "inauguration": lambda d, label: f"U.S. inauguration (pressure {d['pressure']:.2f})",
+    "reopening": lambda d, label: "the U.S. demands a reopening: talks open",
+    "troop_change": lambda d, label: (
+        f"USFK troop level changes by {d['change']:+.0%}: both sides' positions move "
+        f"{d['shift']:+.1%} of the status quo"
+    ),
+    "kr_election": lambda d, label: (
+        f"Korean presidential election: a {'conservative' if d['conservative'] else 'progressive'}"
+        f" takes office; Korea's positions move {d['shift']:+.1%} of the status quo"
+    ),
 }

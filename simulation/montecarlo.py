@@ -19,7 +19,7 @@ from smasim.simulation.negotiation import BatchNegotiation
 from smasim.simulation.outcomes import outcome_columns, summarize, summary_columns
 from smasim.simulation.parts import part_name, write_part
 from smasim.simulation.records import BatchOutcome, Experiment, RunResult
-from smasim.simulation.sampling import Noise, sample
+from smasim.simulation.sampling import Noise, draw_event_noise, sample
 
 
 def batch_sizes(draws: int, batch_size: int) -> list[int]:
@@ -63,10 +63,11 @@ def sample_batch(
         design=experiment.design,
         n_attempts=experiment.ratification_attempts,
         rng=rng,
+        events=False,
     )
     if experiment.posterior is not None:
         values = experiment.posterior.substitute(values, rng.random(size))
-    return values, noise
+    return values, draw_event_noise(noise, rng)
 
 
 def negotiate(

@@ -28,8 +28,8 @@ import simpy
 
 from smasim.models.acceptance import AcceptanceTable
 from smasim.models.agents import (
-    DAYS_PER_MONTH,
     Side,
+    coercion_accrued,
     disagreement_value,
     target_utility,
 )
@@ -45,6 +45,7 @@ from smasim.models.pressure import (
     veto_utility,
 )
 from smasim.simulation.events import EVENTS
+from smasim.simulation.opening import opened_sides, opening_rounds
 from smasim.simulation.ratification import plan_retries, queue_retries, ratification
 from smasim.simulation.records import (
     ACTIVE,
@@ -58,8 +59,7 @@ from smasim.simulation.records import (
 from smasim.simulation.sampling import Noise
 from smasim.simulation.screen import first_rounds
 from smasim.simulation.tracing import log_deals, trace_offers
-
-VETO_TOLERANCE = 1e-12  # relative
+from smasim.simulation.veto import review, veto
 
 
 class BatchNegotiation:
@@ -99,9 +99,19 @@ class BatchNegotiation:
         self.outlook = Outlook(
             self.pressure, setting.talks_year, inauguration_day=calendar.inauguration_day
         )
+        # a reopening demand comes at a random time: each draw's talks open at its first
+        # round on or after it (never: no talks); both sides' clocks start then
+        self.open_round = opening_rounds(values, noise, calendar)
+        self.open_day = calendar.round_days[np.minimum(self.open_round, self.n_rounds - 1)]
+        self.open_day = np.where(self.open_round > 0, self.open_day, 0.0)
+        self.kr_clock_start = np.zeros(n)  # Korea's negotiators change with its president
+        self.coerced = np.zeros(n)  # Korea's linked costs accrued before the last rate change
         self._set_sides(
-            us_side(setting, values, self.outlook, self.tables),
-            kr_side(setting, values, self.outlook, self.tables),
+            *opened_sides(
+                self,
+                us_side(setting, values, self.outlook, self.tables),
+                kr_side(setting, values, self.outlook, self.tables),
+            )
         )
         # hard limits on what each side's negotiators may accept: the U.S. floor (first year
         # times floor_factor) of an agreement in force, raised by a presidential veto
@@ -112,7 +122,10 @@ class BatchNegotiation:
         # vote (simulation.ratification)
         self.retry_queued = np.zeros(n, dtype=bool)
         self.queued_round = np.full(n, self.n_rounds)
-        self.status = np.where(noise.talks < values["talks_probability"], ACTIVE, NO_TALKS)
+        talks = noise.talks < values["talks_probability"]
+        # a draw whose demand is still to come waits (as no talks) until its round
+        self.awaiting = talks & (self.open_round > 0) & (self.open_round < self.n_rounds)
+        self.status = np.where(talks & (self.open_round == 0), ACTIVE, NO_TALKS)
         self.next_round = np.full(n, self.n_rounds)
         self.out = BatchOutcome(
             status=self.status,
@@ -156,7 +169,20 @@ class BatchNegotiation:
         for r, day in enumerate(days):
             if day > self.env.now:
                 yield self.env.timeout(day - self.env.now)
+            if self.awaiting.any():
+                self._open(r)
             self._round(r)
+
+    def _open(self, r: int) -> None:
+        """The draws whose reopening demand has come open their talks at round ``r``."""
+        draws = np.flatnonzero(self.awaiting & (self.open_round == r))
+        if draws.size == 0:
+            return
+        self.awaiting[draws] = False
+        self.status[draws] = ACTIVE
+        for i in draws if self.tracing else ():
+            self._log(r, "reopening", draw=int(i))
+        self.schedule(draws, r)
 
     # --- what events act through (simulation.events) ---------------------------------------
     def new_outlook(self, outlook: Outlook, clock_start_day: np.ndarray | None = None) -> None:
@@ -175,7 +201,17 @@ class BatchNegotiation:
             self.president_floor[:] = -np.inf
         else:
             us = replace(us, clock_start_day=self.us.clock_start_day)
-        self._set_sides(us, kr_side(self.setting, self.v, outlook, self.tables))
+        kr = kr_side(self.setting, self.v, outlook, self.tables)
+        if self.kr.coercion_cost.any() or kr.coercion_cost.any():
+            # linked costs borne so far stay borne; from today they run at the new rate
+            now = self.env.now
+            self.coerced += coercion_accrued(self.kr, now)
+            kr = replace(
+                kr,
+                disagreement_base=kr.disagreement_base - self.coerced,
+                coercion_start_day=np.full(self.n, float(now)),
+            )
+        self._set_sides(*opened_sides(self, us, kr))
         # the same president's veto still holds the negotiators (his floor, not a new one)
         base = np.maximum(self.us.disagreement_base, self.president_floor)
         self.us = replace(self.us, disagreement_base=base)
@@ -210,11 +246,11 @@ class BatchNegotiation:
             return
         if self.tracing:
             deal = self._deals(draws, np.full(draws.size, r))
-            vetoed = self._review(draws, deal, np.full(draws.size, day))
+            vetoed = review(self, draws, deal, np.full(draws.size, day))
             log_deals(self, r, draws, deal, vetoed)
             bad = draws[vetoed]
             if bad.size:
-                self._veto(bad)
+                veto(self, bad)
                 self.schedule(bad, r + 1)
             draws, deal = draws[~vetoed], deal.take(~vetoed)
         else:
@@ -254,27 +290,6 @@ class BatchNegotiation:
             rows=draws,
         )
 
-    def _review(self, draws: np.ndarray, deal: Agreement, days: np.ndarray) -> np.ndarray:
-        """Whether the U.S. president vetoes each working-level deal, struck on ``days``."""
-        lapse = np.maximum(days - self.calendar.expiry_day, 0.0) / DAYS_PER_MONTH
-        floor = self.veto_level[draws] - self.us.lapse_cost[draws] * lapse
-        # a deal struck on the floor of an earlier veto must pass despite rounding
-        return deal.u_us < floor - VETO_TOLERANCE * np.maximum(np.abs(floor), 1.0)
-
-    def _veto(self, draws: np.ndarray) -> None:
-        """Vetoed draws: counted, and their negotiators held to the president's floor.
-
-        The floor is a utility that falls with lapse costs, as the negotiators' own does.
-        """
-        self.out.vetoes[draws] += 1
-        self.president_floor[draws] = np.maximum(
-            self.president_floor[draws], self.veto_level[draws]
-        )
-        base = self.us.disagreement_base.copy()
-        base[draws] = np.maximum(base[draws], self.president_floor[draws])
-        self.us = replace(self.us, disagreement_base=base)
-        self.clear_agreement(draws)
-
     def schedule(self, draws: np.ndarray, r_from, *, plan: bool = True) -> None:
         """Find each draw's next round with a zone and, outside tracing, strike its deal now.
 
@@ -298,10 +313,10 @@ class BatchNegotiation:
             rounds = self.next_round[todo]
             deal = self._deals(todo, rounds)
             self.pending.put(todo, deal)
-            vetoed = self._review(todo, deal, self.calendar.round_days[rounds])
+            vetoed = review(self, todo, deal, self.calendar.round_days[rounds])
             bad = todo[vetoed]
             if bad.size:
-                self._veto(bad)
+                veto(self, bad)
                 self._screen(bad, rounds[vetoed] + 1)
             if plan:
                 passed = ~vetoed
@@ -366,8 +381,10 @@ class BatchNegotiation:
         """Set ``next_round`` of ``draws`` to their first round with a zone in the segment.
 
         ``r_from`` is the first round to consider: one for all draws, or one per draw
-        (see :func:`simulation.screen.first_rounds`).
+        (see :func:`simulation.screen.first_rounds`); never before a draw's talks open.
         """
+        if self.open_round.any():
+            r_from = np.maximum(r_from, self.open_round[draws])
         first_rounds(self, draws, r_from, self._segment_end())
 
     def clear_agreement(self, draws: np.ndarray) -> None:

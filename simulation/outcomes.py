@@ -15,7 +15,7 @@ from smasim.models.agents import DAYS_PER_MONTH
 from smasim.models.outlook import renegotiated_increase
 from smasim.models.packages import contribution_path
 from smasim.simulation.records import DONE, NO_TALKS, OUTCOMES, BatchOutcome, Experiment
-from smasim.simulation.sampling import Noise
+from smasim.simulation.sampling import EVENT_NOISE, Noise
 
 SUMMARY_COLUMNS = (
     "draw",  # the global draw index: lets --resume check that a part holds its own batch
@@ -141,6 +141,8 @@ def outcome_columns(
     cols["noise_election"] = noise.election
     for a in range(noise.ratification.shape[1]):
         cols[f"noise_ratification_{a}"] = noise.ratification[:, a]
+    for name in EVENT_NOISE:
+        cols[f"noise_{name}"] = noise.event(name)
     return cols
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from smasim.models.pressure import rejection_probability
+from smasim.models.acceptance import rejection_probability
 from smasim.simulation.records import ACTIVE, DONE, FAILED
 
 

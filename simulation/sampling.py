@@ -33,15 +33,41 @@ class Noise:
         Uniform; a high-pressure administration iff below ``p_high_pressure``.
     ratification : ndarray, shape (n_draws, n_attempts)
         Uniforms for successive ratification votes; a vote fails iff below its P(rejection).
+    events : ndarray, shape (n_draws, N_EVENT_NOISE)
+        Uniforms of the scenario events, by column (:data:`EVENT_NOISE`): when a reopening
+        demand arrives, who wins Korea's presidential election. Zeros when not given.
     """
 
     talks: np.ndarray
     election: np.ndarray
     ratification: np.ndarray
+    events: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.events is None:
+            object.__setattr__(self, "events", np.zeros((self.talks.shape[0], N_EVENT_NOISE)))
+
+    def event(self, name: str) -> np.ndarray:
+        """The uniforms of one scenario event (a key of :data:`EVENT_NOISE`), shape (n_draws,)."""
+        return self.events[:, EVENT_NOISE[name]]
 
     def take(self, rows) -> Noise:
         """The noise of draws ``rows`` (an index array or slice)."""
-        return Noise(self.talks[rows], self.election[rows], self.ratification[rows])
+        return Noise(
+            self.talks[rows], self.election[rows], self.ratification[rows], self.events[rows]
+        )
+
+
+# Columns of Noise.events. Drawn after everything else a batch draws (the design, the noise
+# above, a posterior's picks), so configs without these events keep their bits.
+EVENT_NOISE: dict[str, int] = {"reopening": 0, "kr_election": 1}
+N_EVENT_NOISE = len(EVENT_NOISE)
+
+
+def draw_event_noise(noise: Noise, rng: np.random.Generator) -> Noise:
+    """``noise`` with its scenario-event uniforms drawn from ``rng`` (the batch's last draw)."""
+    events = rng.random((noise.talks.shape[0], N_EVENT_NOISE))
+    return Noise(noise.talks, noise.election, noise.ratification, events)
 
 
 @dataclass(frozen=True)
@@ -139,6 +165,7 @@ def sample(
     design: Design,
     n_attempts: int,
     rng: np.random.Generator,
+    events: bool = True,
 ) -> tuple[dict[str, np.ndarray], Noise]:
     """Draw ``n`` parameter sets and the model's own noise.
 
@@ -151,6 +178,9 @@ def sample(
     n_attempts : int
         Ratification votes allowed per draw.
     rng : numpy.random.Generator
+    events : bool
+        Draw the scenario events' uniforms last (:func:`draw_event_noise`); ``False`` for a
+        caller that draws more first (a posterior's picks) and then calls it.
 
     Returns
     -------
@@ -168,4 +198,5 @@ def sample(
         else:
             values[s.name] = np.full(n, float(s.value))
     u = rng.random((n, 2 + n_attempts))
-    return values, Noise(talks=u[:, 0], election=u[:, 1], ratification=u[:, 2:])
+    noise = Noise(talks=u[:, 0], election=u[:, 1], ratification=u[:, 2:])
+    return values, noise if not events else draw_event_noise(noise, rng)

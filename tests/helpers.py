@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from smasim.models.agents import Side
@@ -50,6 +52,8 @@ def linear_side(
         floor_factor=np.ones((n, n_packages)),
         disagreement_base=np.zeros(n),
         waiting_shift=np.zeros(n),
+        coercion_cost=np.zeros(n),
+        coercion_start_day=np.zeros(n),
     )
 
 
@@ -102,3 +106,8 @@ TOY_PARAMETERS = {
     "defense_growth_rate": 0.04,
     "krw_per_usd": 1400.0,
 }
+
+
+# The reopening of the 12th SMA on one date with a probability, as the bundled today_reopening
+# stood before its demand became a hazard: the engine tests' config with a formula in force.
+REOPENING_2027 = str(Path(__file__).parent / "configs" / "reopening_2027.toml")

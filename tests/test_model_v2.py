@@ -101,7 +101,9 @@ def test_talks_while_an_agreement_runs_never_pay_less_than_its_formula():
     experiment = build_experiment(load_config("today_reopening"))
     assert experiment.setting.in_force_years == 3
     values, noise = sample_batch(experiment, 11, 0, 6000)
-    values = {**values, "talks_probability": np.ones(6000)}  # talks in every draw
+    # talks in every draw, from the first round
+    values = {**values, "talks_probability": np.ones(6000),
+              "reopening_rate_per_year": np.zeros(6000)}  # fmt: skip
     cols = table(experiment, values, noise)
     assert (cols["outcome"] <= 1).sum() > 1000
     g = experiment.status_quo_rule.annual_rate(values["cpi_rate"], values["defense_growth_rate"])

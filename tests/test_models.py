@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smasim.models.acceptance import rejection_probability
 from smasim.models.agents import (
     amount_at_utility,
     curvature_inverse,
@@ -15,7 +16,7 @@ from smasim.models.agents import (
     utility,
 )
 from smasim.models.packages import EscalationRule, PackageSet, contribution_path
-from smasim.models.pressure import rejection_probability, veto_utility
+from smasim.models.pressure import veto_utility
 from tests.helpers import linear_side
 
 

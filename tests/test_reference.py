@@ -36,6 +36,7 @@ from smasim.models.pressure import package_tables  # noqa: E402
 from smasim.simulation.montecarlo import batch_rng, negotiate  # noqa: E402
 from smasim.simulation.records import DONE, FAILED, NO_TALKS, CalendarEvent  # noqa: E402
 from smasim.simulation.sampling import sample  # noqa: E402
+from tests.helpers import REOPENING_2027  # noqa: E402
 
 N_DRAWS = 64
 SEED = 20240521
@@ -72,7 +73,7 @@ def experiment():
 @pytest.fixture(scope="module")
 def in_force_experiment():
     """An agreement in force (12th SMA formula to 2030): a finite U.S. hard floor."""
-    return build_experiment(load_config("today_reopening"))
+    return build_experiment(load_config(REOPENING_2027))
 
 
 def draw_batch(experiment, seed=SEED, n=N_DRAWS, overrides=None):
@@ -355,7 +356,7 @@ def test_a_zone_of_width_zero_at_the_formula_in_force_is_no_agreement(in_force_e
     engine. It is no agreement in both: signing the formula in force changes nothing.
     """
     e = in_force_experiment
-    seed = load_config("today_reopening").experiment.seed
+    seed = load_config(REOPENING_2027).experiment.seed
     # the design of a batch depends on its size: the benchmark's batch, its first 100 draws
     values, noise = sample(e.specs, min(e.batch_size, 16384), design=e.design,
                            n_attempts=e.ratification_attempts, rng=batch_rng(seed, 0))  # fmt: skip

@@ -20,6 +20,7 @@ from smasim.simulation.events import election
 from smasim.simulation.montecarlo import sample_batch
 from smasim.simulation.negotiation import BatchNegotiation
 from smasim.simulation.records import ACTIVE
+from tests.helpers import REOPENING_2027
 
 
 def negotiation(config: str, draws: int, *, seed: int = 11, limits: bool = False):
@@ -56,7 +57,7 @@ def first_round_by_stepping(ng: BatchNegotiation, draws: np.ndarray, r_from: int
 
 
 @pytest.mark.parametrize("limits", [False, True])
-@pytest.mark.parametrize("config", ["sma12_may2024", "today_reopening", "sma12_high_pressure"])
+@pytest.mark.parametrize("config", ["sma12_may2024", REOPENING_2027, "sma12_high_pressure"])
 def test_screen_finds_the_first_round_with_a_zone(config, limits):
     # bisection following one package, checked by one round of every package, must give the
     # round that stepping through every round gives, for every draw

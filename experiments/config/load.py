@@ -234,7 +234,7 @@ def _posterior(cfg: Config) -> PosteriorDraws:
         raise ConfigError(
             f"experiment.information_date: {cfg.experiment.information_date} is before the "
             f"information up to {provenance['information_date']} that calibration.posterior "
-            f"{name!r} was fitted with; name an earlier posterior or \"none\""
+            f'{name!r} was fitted with; name an earlier posterior or "none"'
         )
     priors = {s.name: s.prior_key() for s in parameter_specs(cfg)}
     return posterior_draws(name, columns, provenance, priors)

@@ -88,11 +88,19 @@ class RuleSection(_Strict):
     kind: Literal["frozen", "fixed", "cpi", "defense"]
     rate_per_year: float = Field(0.0, ge=-0.5, le=1.0, description="Fixed rate, fraction/yr.")
     cap_per_year: float | None = Field(None, ge=0.0, le=1.0, description="Cap, fraction/yr.")
+    top_up_per_year: float = Field(
+        0.0,
+        ge=-0.5,
+        le=1.0,
+        description="Added to the rule's rate every year (the formula plus a top-up), fraction/yr.",
+    )
 
     def rule(self) -> EscalationRule:
         """The :class:`EscalationRule` this table describes."""
         cap = math.inf if self.cap_per_year is None else self.cap_per_year
-        return EscalationRule(self.name, self.kind, self.rate_per_year, cap)
+        return EscalationRule(
+            self.name, self.kind, self.rate_per_year, cap, top_up=self.top_up_per_year
+        )
 
 
 class AgreementSection(_Strict):

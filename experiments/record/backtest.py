@@ -138,8 +138,7 @@ def run_backtest(
     start = time.perf_counter()
     record = load_record()
     rows = tuple(
-        run_case(c, draws=draws, seed=seed, record=record, progress=progress)
-        for c in cases
+        run_case(c, draws=draws, seed=seed, record=record, progress=progress) for c in cases
     )
     result = BacktestResult(rows, draws, time.perf_counter() - start)
     if out is not None:

@@ -53,8 +53,6 @@ SCHEMES = {
 """Evaluation schemes and their labels."""
 
 
-
-
 @dataclass(frozen=True)
 class Posterior:
     """A fit: weights of the common draws.

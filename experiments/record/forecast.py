@@ -44,7 +44,6 @@ RULE_KINDS = ("frozen", "fixed", "cpi", "defense")
 DURATIONS = (1, 2, 3, 4, 5, 6)
 
 
-
 @dataclass(frozen=True)
 class Case:
     """One past negotiation and its backtest config."""

@@ -49,6 +49,11 @@ class EscalationRule:
     top_up : float
         Added to the rule's (floored, capped) rate every year, fraction per year: "the
         formula in force plus a top-up" (e.g. CPI capped at 5 % plus 1 %). 0 for none.
+    in_kind_bn_krw : float
+        A one-off package Korea provides with the agreement besides the SMA payments (arms
+        purchases, in-kind support), bn KRW: it costs Korea its value and is worth
+        ``in_kind_us_value`` per won to the U.S. (:func:`models.valuation.one_off_per_year`).
+        0 for none.
     """
 
     name: str
@@ -57,6 +62,7 @@ class EscalationRule:
     cap: float = float("inf")
     lag: int | None = None
     top_up: float = 0.0
+    in_kind_bn_krw: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("frozen", "fixed", "cpi", "defense"):
@@ -169,6 +175,11 @@ class PackageSet:
     def duration(self) -> np.ndarray:
         """Duration of each package, shape (K,), years."""
         return np.tile(np.asarray(self.durations, dtype=np.int64), len(self.rules))
+
+    @property
+    def in_kind(self) -> np.ndarray:
+        """One-off in-kind package of each package, shape (K,), bn KRW (0 for none)."""
+        return np.repeat([r.in_kind_bn_krw for r in self.rules], len(self.durations))
 
     def label(self, k: int) -> str:
         """Human-readable name of package ``k``, e.g. ``"cpi_cap5, 5 yr"``."""

@@ -90,4 +90,14 @@ EVENT_PARAMETERS: list[ParameterInfo] = [
         "political",
         0.0,
     ),
+    ParameterInfo(
+        "in_kind_us_value",
+        "Worth to the U.S. of a won of an in-kind package Korea provides with an agreement "
+        "(arms purchases, comprehensive support) against a won of SMA payments",
+        "KRW per KRW",
+        0,
+        5,
+        "political",
+        1.0,
+    ),
 ]

@@ -59,6 +59,7 @@ from smasim.models.valuation import (
     common_horizon,
     expected_next_jump,
     value_terms,
+    with_in_kind,
 )
 
 MIN_GAP = 1e-6  # smallest |I - R| relative to the status quo
@@ -227,6 +228,8 @@ def us_side(
         ideal = np.maximum(ideal, v["us_demand_usd_bn"] * v["krw_per_usd"])
     reservation = np.minimum(s * (1.0 + x["us_reservation"]), ideal - MIN_GAP * s)
     menu, in_force = _side_values(setting, v, outlook, tables.us_values, tables.us_in_force)
+    menu = with_in_kind(menu, setting.packages, setting.horizon_years,
+                       v["us_discount_rate"], v["in_kind_us_value"])  # fmt: skip
     low = menu.min(axis=1)
     side = Side(
         reservation=reservation,
@@ -268,6 +271,9 @@ def kr_side(
     # what Korea pays beyond the first year costs it more than one for one as it grows: the
     # Assembly and public accept inflation-like escalation far more easily than steep ones
     menu, in_force = (escalation_cost(x, s, v["kr_escalation_aversion"]) for x in (menu, in_force))
+    # an in-kind package costs Korea its value, one for one (it is no escalation)
+    menu = with_in_kind(menu, setting.packages, setting.horizon_years,
+                       v["kr_discount_rate"], 1.0)  # fmt: skip
     high = menu.max(axis=1)
     side = Side(
         reservation=reservation,

@@ -150,6 +150,61 @@ def common_horizon(horizon_years: int, durations: np.ndarray) -> int:
     return max(int(horizon_years), int(np.max(durations)) + 1)
 
 
+def one_off_per_year(amount: np.ndarray, discount_rate: np.ndarray, horizon: int) -> np.ndarray:
+    """A one-off payment in the agreement's first year as money per year over the horizon.
+
+    The package values of :func:`value_terms` are per-year equivalents (a present value over
+    ``H`` years divided by the annuity ``sum_{j<H} (1 + rho)^-j``); a one-off ``V`` paid in
+    the first year is worth ``V`` in present value, so ``V / annuity`` per year.
+
+    Parameters
+    ----------
+    amount : ndarray, shape (K,)
+        One-off payment of each package, bn KRW.
+    discount_rate : ndarray, shape (n_draws,)
+        The side's ``rho``, fraction per year.
+    horizon : int
+        ``H``, years valued.
+
+    Returns
+    -------
+    ndarray, shape (n_draws, K)
+        bn KRW per year.
+    """
+    delta = 1.0 / (1.0 + discount_rate)
+    annuity = sum(delta**j for j in range(horizon))
+    return np.asarray(amount)[None, :] / annuity[:, None]
+
+
+def with_in_kind(
+    menu: np.ndarray, packages, horizon_years: int, rate: np.ndarray, worth
+) -> np.ndarray:
+    """A side's package values plus each package's in-kind package, as money per year.
+
+    Parameters
+    ----------
+    menu : ndarray, shape (n_draws, K)
+        The side's money value of each package, bn KRW per year.
+    packages : PackageSet
+    horizon_years : int
+        The config's horizon (:func:`common_horizon` applies).
+    rate : ndarray, shape (n_draws,)
+        The side's discount rate, fraction per year.
+    worth : float or ndarray, shape (n_draws,)
+        What a won of the in-kind package is worth to the side.
+
+    Returns
+    -------
+    ndarray, shape (n_draws, K)
+        ``menu`` itself when no package carries an in-kind part.
+    """
+    in_kind = packages.in_kind
+    if not in_kind.any():
+        return menu
+    horizon = common_horizon(horizon_years, packages.duration)
+    return menu + np.asarray(worth).reshape(-1, 1) * one_off_per_year(in_kind, rate, horizon)
+
+
 def next_inauguration_year(year: int) -> int:
     """First U.S. inauguration (20 January, every four years since 1789) after ``year``."""
     return year + 1 + (1 - (year + 1)) % 4

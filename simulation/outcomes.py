@@ -122,6 +122,7 @@ def outcome_columns(
         "rule_index": rule_index.astype(np.int8),
         "duration_years": duration.astype(np.int8),
         "growth_rate": growth,
+        "in_kind_bn_krw": np.where(agreed, pk.in_kind[k], 0.0),
         "u_us": np.where(agreed, out.u_us, np.nan),
         "u_kr": np.where(agreed, out.u_kr, np.nan),
         "vetoes": out.vetoes.astype(np.int16),

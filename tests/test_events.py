@@ -18,6 +18,7 @@ from smasim.experiments.config.load import build_experiment, load_config
 from smasim.models.outlook import Outlook
 from smasim.models.packages import EscalationRule
 from smasim.models.pressure import us_side
+from smasim.models.valuation import common_horizon, with_in_kind
 from smasim.simulation.montecarlo import negotiate, sample_batch
 from smasim.simulation.opening import opening_rounds
 from smasim.simulation.outcomes import outcome_columns
@@ -207,3 +208,26 @@ def test_a_top_up_adds_to_the_formulas_rate_and_a_top_up_of_zero_is_the_formula(
     assert np.array_equal(zero.annual_rate(cpi, defense), formula.annual_rate(cpi, defense))
     # CPI 1 %, 3 %, 7 % capped at 5 %: plus one point each
     np.testing.assert_allclose(plus.annual_rate(cpi, defense), [0.02, 0.04, 0.06])
+
+
+# --- a one-off in-kind package ------------------------------------------------------------------
+def test_an_in_kind_package_is_worth_its_value_per_year_of_the_horizon(reopening):
+    """Known answer: a one-off V in the first year is worth ``V / sum_{j<H} (1 + rho)^-j`` a
+    year over the horizon H: Korea's cost of the package with it exceeds the same package
+    without it by that much, and the U.S. gains ``in_kind_us_value`` times it."""
+    experiment, values, _ = reopening
+    base_rules = experiment.setting.packages.rules
+    arms = replace(base_rules[1], name="cpi_cap5_arms", in_kind_bn_krw=2900.0)
+    packages = replace(experiment.setting.packages, rules=(*base_rules, arms))
+    setting = replace(experiment.setting, packages=packages)
+    menu = np.zeros((DRAWS, packages.size))
+    rate = values["kr_discount_rate"]
+    h = common_horizon(setting.horizon_years, packages.duration)
+    annuity = sum((1.0 + rate) ** -j for j in range(h))
+    got = with_in_kind(menu, packages, setting.horizon_years, rate, 0.7)
+    d = len(packages.durations)
+    np.testing.assert_allclose(got[:, -d:], (0.7 * 2900.0 / annuity)[:, None] * np.ones(d))
+    assert not got[:, :-d].any()
+    # no in-kind part anywhere: the menu itself, untouched (so such configs keep their bits)
+    plain = np.zeros((DRAWS, experiment.setting.packages.size))
+    assert with_in_kind(plain, experiment.setting.packages, 3, rate, 0.7) is plain

@@ -478,6 +478,7 @@ def m_calendar(draw, cfg):
                 "interval",
                 "lag",
                 "far_future",
+                "event",
             ]
         )
     )
@@ -490,6 +491,7 @@ def m_calendar(draw, cfg):
         "interval": "round_interval_days",
         "lag": "ratification_lag_days",
         "far_future": "hard_stop",
+        "event": "events",
     }.get(what, "round_dates")
     try:
         if what == "empty":
@@ -514,6 +516,14 @@ def m_calendar(draw, cfg):
             cal["hard_stop"] = first
         elif what in ("interval", "lag"):
             cal[key] = draw(st.integers(-5, 2000))
+        elif what == "event":
+            # a scenario event: a known kind on a date in or around the talks, or a bad entry
+            kind = st.sampled_from(["troop_change", "kr_election", "election", "coup"]) | text
+            event = {"kind": draw(kind), "date": first + _days(draw, -400, 2000)}
+            if draw(st.booleans()):
+                event = draw(st.sampled_from([{}, {"kind": "troop_change"}, [], "x", 3]))
+            events = cal.get("events") if isinstance(cal.get("events"), list) else []
+            cal["events"] = [*events, event]
         else:
             cal["hard_stop"] = dt.date(9999, 12, 31)
             cal["round_interval_days"] = draw(st.sampled_from([1, 30, 730]))
@@ -561,9 +571,8 @@ def m_agreement(draw, cfg):
             )
         elif what == "rule_rate":
             rule = draw(st.sampled_from(rules))
-            rule[draw(st.sampled_from(["rate_per_year", "cap_per_year"]))] = draw(
-                numbers | st.floats(-1, 2)
-            )
+            field = ["rate_per_year", "cap_per_year", "top_up_per_year", "in_kind_bn_krw"]
+            rule[draw(st.sampled_from(field))] = draw(numbers | st.floats(-1, 2))
         elif what == "no_durations":
             a["durations_years"] = []
         elif what == "durations":

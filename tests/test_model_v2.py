@@ -8,7 +8,9 @@ money value, the floor of an agreement in force and Korea's look-ahead from clos
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import replace
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -28,6 +30,13 @@ from smasim.simulation.negotiation import BatchNegotiation
 from smasim.simulation.outcomes import outcome_columns
 
 CONFIGS = sorted(bundled_configs())
+BUNDLED_DIR = resources.files("smasim.experiments.config").joinpath("bundled")
+BASE_CONFIGS = [
+    name
+    for name in CONFIGS
+    if "extends"
+    not in tomllib.loads(BUNDLED_DIR.joinpath(f"{name}.toml").read_text())["experiment"]
+]
 DRAWS = 3000
 
 
@@ -74,8 +83,12 @@ def test_faster_defense_growth_never_lowers_the_first_year(prior):
 
 def test_every_term_and_rule_on_the_menu_is_chosen_somewhere_in_the_prior(prior):
     """No package is structurally dominated: each rule and each term of the menu is agreed
-    in some draw of the prior."""
+    in some draw of the prior. (A scenario that extends a config conditions its prior, e.g.
+    on one election winner or on no talks at all, so only the configs it extends are held
+    to this.)"""
     experiment, _, _, cols = prior
+    if experiment.name not in BASE_CONFIGS:
+        pytest.skip("a scenario conditions the prior of the config it extends")
     agreed = cols["outcome"] <= 1
     pk = experiment.setting.packages
     assert set(cols["rule_index"][agreed]) == set(range(len(pk.rules)))

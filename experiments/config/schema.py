@@ -95,11 +95,24 @@ class RuleSection(_Strict):
         description="Added to the rule's rate every year (the formula plus a top-up), fraction/yr.",
     )
 
+    in_kind_bn_krw: float = Field(
+        0.0,
+        ge=0.0,
+        le=AMOUNT_RANGE[1],
+        description="One-off in-kind package Korea provides with this rule's agreements "
+        "(arms purchases, support), bn KRW.",
+    )
+
     def rule(self) -> EscalationRule:
         """The :class:`EscalationRule` this table describes."""
         cap = math.inf if self.cap_per_year is None else self.cap_per_year
         return EscalationRule(
-            self.name, self.kind, self.rate_per_year, cap, top_up=self.top_up_per_year
+            self.name,
+            self.kind,
+            self.rate_per_year,
+            cap,
+            top_up=self.top_up_per_year,
+            in_kind_bn_krw=self.in_kind_bn_krw,
         )
 
 

@@ -30,12 +30,21 @@ The model (v2)
 --------------
 A side values first-year amount ``b`` (bn KRW; the amount issue is the first year) with
 package ``k`` at ``u(b, k) = w m((b - R) / (I - R)) + (1 - w) c_k``. Its disagreement value
-at day ``t`` is ``d(t) = base - lambda max(0, t - t_exp) / month (+ shift while t < t_wait)``
-and its target ``tau(t) = 1 - (1 - d(t)) min(max((t - t0) / T, 0), 1) ** (1 / e)``.
+at day ``t`` is ``d(t) = base - lambda max(0, t - t_exp) / month - c max(0, t - t_c) / month
+(+ shift while t < t_wait)``, where ``c`` is Korea's linked cost (``coercion_cost_kr`` times
+the pressure in office; 0 for the U.S.), and its target
+``tau(t) = 1 - (1 - d(t)) min(max((t - t0) / T, 0), 1) ** (1 / e)``.
 
 Semantics (those of ``BatchNegotiation``)
 -----------------------------------------
-Time is in days since the talks open (round 0). Before each round, in this order:
+Time is in days since the first round (round 0). A draw talks iff
+``noise.talks < talks_probability``; with ``reopening_rate_per_year > 0`` its talks open only
+when a U.S. reopening demand comes: at the day the cumulative hazard (the rate times the
+pressure in office: ``us_pressure``, the election's winner's from the inauguration on, per
+day) reaches ``-log(1 - noise.event("reopening"))``, at the first round on or after it
+(none: no talks). Until then the draw has no talks. Both concession clocks start no earlier
+than that round's day ``t_open`` (0 when talks open at round 0), and so do Korea's linked
+costs. Before each round, in this order:
 
 1. every calendar event on or before the round's day that has not happened yet, in calendar
    order:
@@ -51,10 +60,21 @@ Time is in days since the talks open (round 0). Before each round, in this order
      high-pressure winner restarts the U.S. concession clock on that day, both sides are
      rebuilt (any veto's hold lapses) and the hard floor is reset to the in-force floor.
      Without an election before it, it changes nothing;
+   * ``troop_change``: both sides' ideal and reservation increase parameters move by
+     ``troop_cost_share * troop_change``; both sides are rebuilt (as after an election:
+     same outlook, same clocks, the veto's hold stays);
+   * ``kr_election``: a conservative wins iff ``noise.event("kr_election") <
+     p_kr_conservative``; Korea's ideal and reservation increase parameters move by the
+     winner's ``kr_shift_if_*``, Korea's concession clock restarts that day (for good: later
+     rebuilds keep it) and both sides are rebuilt as after a troop change;
 
-   after any event the veto utility is recomputed from the rebuilt U.S. side;
+   a rebuilt side's clock starts no earlier than ``t_open``. Korea's linked costs borne by an
+   event's day stay borne (its disagreement base falls by them) and run from that day at the
+   rebuilt side's rate. After any event the veto utility is recomputed from the rebuilt U.S.
+   side;
 2. if a working-level agreement awaits the National Assembly and its vote day is strictly
-   before the round's day, the vote.
+   before the round's day, the vote;
+3. a draw whose talks open at this round becomes active.
 
 Each round an active draw computes its zone per package ``k``::
 
@@ -75,6 +95,7 @@ the talks for good.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -94,6 +115,14 @@ DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 VETO_TOLERANCE = 1e-12  # relative (at least absolute); a deal on the floor is not vetoed
 LINEAR_CURVATURE = 1e-9  # kappa at or below this: m(z) = z (models.agents)
+
+# the sides' first-year position parameters a troop change moves (Korea's: the last two)
+POSITIONS = (
+    "us_ideal_increase",
+    "us_reservation_increase",
+    "kr_ideal_increase",
+    "kr_reservation_increase",
+)
 
 STATUS_NAMES = {
     ACTIVE: "active",
@@ -180,16 +209,49 @@ def disagreement(side: ScalarSide, day: float, expiry_day: float) -> float:
     shift while ``t < t_wait``."""
     d = side.disagreement_base - side.lapse_cost * max(day - expiry_day, 0.0) / DAYS_PER_MONTH
     if side.coercion_cost:
-        d -= side.coercion_cost * max(day - side.coercion_start_day, 0.0) / DAYS_PER_MONTH
+        d -= coerced_since_start(side, day)
     if day < side.waiting_until_day:
         d += side.waiting_shift
     return d
 
 
+def coerced_since_start(side: ScalarSide, day: float) -> float:
+    """``c max(0, t - t_c) / month``: linked costs borne since they last started or changed."""
+    return side.coercion_cost * max(day - side.coercion_start_day, 0.0) / DAYS_PER_MONTH
+
+
+def opening_round(v: Mapping[str, float], u: float, election_u: float, cal) -> int:
+    """The round a draw's talks open: the first on or after the reopening demand's day.
+
+    The demand comes when the hazard ``rate p(t) / year``, ``p(t)`` the pressure in office
+    (the election's winner's from the inauguration on, if an election is on the calendar),
+    integrated from day 0 reaches ``-log(1 - u)``. Rate 0: round 0. ``len(round_days)``:
+    never.
+    """
+    rate = v["reopening_rate_per_year"]
+    if not rate > 0.0:
+        return 0
+    need = -math.log1p(-u)
+    per_day = rate / DAYS_PER_YEAR
+    before = after = per_day * v["us_pressure"]
+    switch = cal.inauguration_day
+    if cal.election_day is not None and math.isfinite(switch):
+        high = election_u < v["p_high_pressure"]
+        after = per_day * (v["us_pressure_if_high"] if high else v["us_pressure_if_low"])
+    if before > 0.0 and need / before <= switch:
+        day = need / before  # before the inauguration
+    elif after > 0.0 and math.isfinite(switch):
+        day = switch + (need - before * switch) / after
+    else:
+        return len(cal.round_days)  # the hazard never reaches it
+    return bisect.bisect_left([float(d) for d in cal.round_days], day)
+
+
 def target(side: ScalarSide, day: float, expiry_day: float) -> float:
-    """``tau(t) = 1 - (1 - d(t)) min(max((t - t0) / T, 0), 1) ** (1 / e)``."""
+    """``tau(t) = max(1 - (1 - d(t)) min(max((t - t0) / T, 0), 1) ** (1 / e), d(t))``."""
     progress = min(max((day - side.clock_start_day) / side.deadline_days, 0.0), 1.0)
-    return 1.0 - (1.0 - disagreement(side, day, expiry_day)) * progress ** (1.0 / side.exponent)
+    d = disagreement(side, day, expiry_day)
+    return max(1.0 - (1.0 - d) * progress ** (1.0 / side.exponent), d)  # never below no deal
 
 
 def amount_at(side: ScalarSide, tau: float, k: int) -> float:
@@ -244,7 +306,8 @@ def reference_negotiate(
         NaN if none), ``package`` (-1 if none), ``vetoes``, ``rejections``, and for
         information ``u_us``, ``u_kr``, ``high_pressure``, ``pressure_final``, ``solves``
         (bargaining problems solved), ``rounds_evaluated``, ``events`` (the calendar
-        events that changed the sides, by kind) and ``veto_days``.
+        events that changed the sides, by kind), ``veto_days`` and ``open_round`` (the round
+        the talks open at, ``len(round_days)`` if never).
     """
     v1 = {name: np.asarray(arr[index : index + 1]) for name, arr in values.items()}
     v = {name: float(arr[0]) for name, arr in v1.items()}
@@ -262,8 +325,23 @@ def reference_negotiate(
     tables = package_tables(setting, v1)
     hard_floor = float(tables.floor[0])  # the in-force formula's first year, -inf if none
 
-    def build_sides(outlook: Outlook, us_clock: float) -> tuple[ScalarSide, ScalarSide, float]:
-        """Both sides under ``outlook`` and the president's veto utility (before lapse costs)."""
+    # when the talks open (a reopening demand): no clock starts, no linked cost runs before
+    open_round = opening_round(
+        v, float(noise.event("reopening")[index]), float(noise.election[index]), cal
+    )
+    open_day = days[open_round] if 0 < open_round < n_rounds else 0.0
+    kr_clock = 0.0  # Korea's concession clock restarts with its president (kr_election)
+    coerced = 0.0  # Korea's linked costs borne before the last event that rebuilt the sides
+
+    def build_sides(
+        outlook: Outlook, us_clock: float, day: float | None = None
+    ) -> tuple[ScalarSide, ScalarSide, float]:
+        """Both sides under ``outlook`` and the president's veto utility (before lapse costs).
+
+        With ``day`` (an event rebuilding the sides), Korea's linked costs borne so far stay
+        borne and run on from ``day`` at the new side's rate.
+        """
+        nonlocal coerced
         us_arr = us_side(setting, v1, outlook, tables)
         veto = veto_utility(
             us_arr,
@@ -271,9 +349,19 @@ def reference_negotiate(
             strength=v1["veto_strength"],
             threshold=v1["veto_pressure_threshold"],
         )
+        new_kr = ScalarSide.from_side(
+            kr_side(setting, v1, outlook, tables), clock_start_day=max(kr_clock, open_day)
+        )
+        if day is not None:
+            coerced += coerced_since_start(kr, day)
+            new_kr = replace(
+                new_kr,
+                disagreement_base=new_kr.disagreement_base - coerced,
+                coercion_start_day=day,
+            )
         return (
-            ScalarSide.from_side(us_arr, clock_start_day=us_clock),
-            ScalarSide.from_side(kr_side(setting, v1, outlook, tables), clock_start_day=0.0),
+            ScalarSide.from_side(us_arr, clock_start_day=max(us_clock, open_day)),
+            replace(new_kr, coercion_start_day=max(new_kr.coercion_start_day, open_day)),
             float(veto[0]),
         )
 
@@ -289,7 +377,9 @@ def reference_negotiate(
     # (vetoes no longer move it: they act on the disagreement base) and Korea's cap after a
     # failed ratification
     us_floor, kr_cap = hard_floor, math.inf
-    status = ACTIVE if float(noise.talks[index]) < v["talks_probability"] else NO_TALKS
+    talks = float(noise.talks[index]) < v["talks_probability"]
+    status = ACTIVE if talks and open_round == 0 else NO_TALKS
+    awaiting = talks and 0 < open_round < n_rounds  # no talks until the demand's round
     out = {
         "status": status,
         "agree_round": -1,
@@ -307,14 +397,31 @@ def reference_negotiate(
         "rounds_evaluated": 0,
         "events": [],
         "veto_days": [],
+        "open_round": open_round,
     }
     next_event = 0  # index into events of the first one that has not happened
     vote_day = math.nan
 
+    def shift(names: tuple[str, ...], by: float) -> None:
+        # an event moves sampled parameters for the side builders (v1) from then on
+        for name in names:
+            v1[name] = v1[name] + by
+
     def happen(kind: str, day: float) -> None:
         # runs for every draw whatever its status, as the engine's event processes do
         nonlocal outlook, us, kr, veto_level, pressure, high_pressure, winner, us_floor
-        nonlocal president_floor
+        nonlocal president_floor, kr_clock
+        if kind == "inauguration":
+            if winner is None:
+                return  # no election before it: nothing changes
+            pressure = winner
+            outlook = Outlook(np.array([winner]), next_inauguration_year(setting.talks_year))
+            us_clock = day if high_pressure else us.clock_start_day
+            us, kr, veto_level = build_sides(outlook, us_clock, day)
+            us_floor = hard_floor  # the agreement in force still binds the new administration
+            president_floor = -math.inf  # the old president's veto lapses
+            out["events"].append(kind)
+            return
         if kind == "election":
             high_pressure = float(noise.election[index]) < v["p_high_pressure"]
             winner = v["us_pressure_if_high"] if high_pressure else v["us_pressure_if_low"]
@@ -326,19 +433,18 @@ def reference_negotiate(
                 successor_pressure=np.array([winner]),
                 inauguration_day=outlook.inauguration_day,
             )
-            us, kr, veto_level = build_sides(outlook, us.clock_start_day)
-            us = replace(us, disagreement_base=max(us.disagreement_base, president_floor))
-        elif kind == "inauguration":
-            if winner is None:
-                return  # no election before it: nothing changes
-            pressure = winner
-            outlook = Outlook(np.array([winner]), next_inauguration_year(setting.talks_year))
-            us_clock = day if high_pressure else us.clock_start_day
-            us, kr, veto_level = build_sides(outlook, us_clock)
-            us_floor = hard_floor  # the agreement in force still binds the new administration
-            president_floor = -math.inf  # the old president's veto lapses
+        elif kind == "troop_change":  # both sides' first-year positions move with the force
+            shift(POSITIONS, v["troop_cost_share"] * v["troop_change"])
+        elif kind == "kr_election":  # Korea's new president and negotiators, at once
+            conservative = float(noise.event("kr_election")[index]) < v["p_kr_conservative"]
+            winner_kr = "conservative" if conservative else "progressive"
+            shift(POSITIONS[2:], v[f"kr_shift_if_{winner_kr}"])
+            kr_clock = day
         else:
             raise ValueError(f"reference: unknown calendar event {kind!r}")
+        # the same outlook's administration: same U.S. clock, its president's veto still holds
+        us, kr, veto_level = build_sides(outlook, us.clock_start_day, day)
+        us = replace(us, disagreement_base=max(us.disagreement_base, president_floor))
         out["events"].append(kind)
 
     def vote() -> None:
@@ -387,6 +493,8 @@ def reference_negotiate(
             next_event += 1
         if status == PENDING and vote_day < day:
             vote()
+        if awaiting and r == open_round:
+            awaiting, status = False, ACTIVE  # the demand has come: talks open
         if status != ACTIVE:
             continue
         out["rounds_evaluated"] += 1

@@ -30,12 +30,14 @@ Concession follows the time-dependent tactics of Faratin, Sierra and Jennings (1
 
 .. math::
 
-    \\tau_i(t) = 1 - (1 - d_i(t)) \\min((t - t_{0i}) / T_i, 1)^{1 / e_i},
+    \\tau_i(t) = \\max\\big(1 - (1 - d_i(t)) \\min((t - t_{0i}) / T_i, 1)^{1 / e_i},\\ d_i(t)\\big),
 
 with ``e_i < 1`` Boulware, ``e_i = 1`` linear and ``e_i > 1`` Conceder, ``T_i`` the side's
 deadline counted from the start of its clock ``t_0i`` (the talks' opening, or a new
 administration's arrival) and ``d_i(t)`` its disagreement value (:func:`disagreement_value`),
-which falls by ``lambda_i`` per month once the old SMA has expired.
+which falls by ``lambda_i`` per month once the old SMA has expired (a side never asks less than
+no deal gives it: ``d_i`` can exceed 1 when an agreement in force is worth more to it than
+any package).
 A side accepts ``(b, k)`` at time ``t`` iff ``u_i(b, k) >= tau_i(t)``.
 
 References
@@ -324,7 +326,8 @@ def target_utility(
 ) -> np.ndarray:
     """``tau_i(t)``, the utility the side demands at ``day`` (time-dependent tactic).
 
-    Non-increasing in ``day``: concession is monotone between events.
+    Never below the disagreement value, and non-increasing in ``day``: concession is
+    monotone between events.
 
     Parameters
     ----------
@@ -342,7 +345,11 @@ def target_utility(
     pick = (lambda x: x) if draws is None else (lambda x: x[draws])
     d = disagreement_value(side, day, expiry_day, draws)
     progress = np.clip((day - pick(side.clock_start_day)) / pick(side.deadline_days), 0.0, 1.0)
-    return 1.0 - (1.0 - d) * progress ** (1.0 / pick(side.concession_exponent))
+    tau = 1.0 - (1.0 - d) * progress ** (1.0 / pick(side.concession_exponent))
+    # a side never asks less than no deal gives it: where no deal is worth more than its
+    # ideal (d > 1: an agreement in force it values above any package), the tactic's path
+    # from 1 towards d would rise; the target is d itself, non-increasing like d
+    return np.maximum(tau, d)
 
 
 def _col(values: np.ndarray, like: np.ndarray) -> np.ndarray:

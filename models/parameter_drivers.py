@@ -94,7 +94,7 @@ DRIVER_PARAMETERS: list[ParameterInfo] = [
         0,
         100,
         "behavioural",
-        {"dist": "uniform", "loc": 0.0, "scale": 10.0},  # analyst judgment
+        {"dist": "uniform", "loc": 0.0, "scale": 2.0},  # analyst judgment
     ),
     ParameterInfo(
         "kr_anticipation",

@@ -57,7 +57,9 @@ from smasim.models.packages import EscalationRule, PackageSet
 from smasim.models.valuation import (
     ValueTerms,
     common_horizon,
+    escalation_cost,
     expected_next_jump,
+    utility_per_money,
     value_terms,
     with_in_kind,
 )
@@ -231,6 +233,7 @@ def us_side(
     menu = with_in_kind(menu, setting.packages, setting.horizon_years,
                        v["us_discount_rate"], v["in_kind_us_value"])  # fmt: skip
     low = menu.min(axis=1)
+    money_rate = utility_per_money(ideal, reservation, v["us_curvature"])
     side = Side(
         reservation=reservation,
         ideal=ideal,
@@ -241,9 +244,9 @@ def us_side(
         deadline_days=v["us_deadline_months"] * DAYS_PER_MONTH,
         lapse_cost=v["lapse_cost_us"],
         discount_rate=v["us_discount_rate"],
-        # the U.S. gains what Korea pays beyond the first year: in years of the status quo,
-        # the one exchange rate both sides value the package at
-        discrete_value=(menu - low[:, None]) / s,
+        # the U.S. gains what Korea pays beyond the first year, at the rate its first year
+        # is worth to it (money trades at one rate across the issues)
+        discrete_value=(menu - low[:, None]) * money_rate[:, None],
         level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),
         floor_factor=tables.floor_factor,
@@ -252,7 +255,7 @@ def us_side(
         coercion_cost=np.zeros_like(ideal),
         coercion_start_day=np.zeros_like(ideal),
     )
-    return _with_agreement_in_force(side, setting, tables, (in_force - low) / s)
+    return _with_agreement_in_force(side, setting, tables, (in_force - low) * money_rate)
 
 
 def kr_side(
@@ -275,6 +278,7 @@ def kr_side(
     menu = with_in_kind(menu, setting.packages, setting.horizon_years,
                        v["kr_discount_rate"], 1.0)  # fmt: skip
     high = menu.max(axis=1)
+    money_rate = utility_per_money(ideal, reservation, v["kr_curvature"])
     side = Side(
         reservation=reservation,
         ideal=ideal,
@@ -284,8 +288,8 @@ def kr_side(
         deadline_days=v["kr_deadline_months"] * DAYS_PER_MONTH,
         lapse_cost=v["lapse_cost_kr"],
         discount_rate=v["kr_discount_rate"],
-        # Korea loses what it pays beyond the first year, in years of the status quo
-        discrete_value=(high[:, None] - menu) / s,
+        # Korea loses what it pays beyond the first year, at the rate its first year costs it
+        discrete_value=(high[:, None] - menu) * money_rate[:, None],
         level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),
         floor_factor=np.ones_like(menu),
@@ -295,18 +299,8 @@ def kr_side(
         coercion_cost=v["coercion_cost_kr"] * pressure,
         coercion_start_day=np.zeros_like(ideal),
     )
-    side = _with_agreement_in_force(side, setting, tables, (high - in_force) / s)
+    side = _with_agreement_in_force(side, setting, tables, (high - in_force) * money_rate)
     return _with_look_ahead(side, setting, v, outlook)
-
-
-def escalation_cost(value: np.ndarray, status_quo: float, aversion: np.ndarray) -> np.ndarray:
-    """Korea's cost of paying ``value`` (bn KRW per year) beyond a frozen first year.
-
-    ``V + eta V_+^2 / S``: convex, so a middle escalator (CPI-linked) can beat both a frozen
-    path and a steep one, as the record's most common rule did. Shapes of ``value``.
-    """
-    eta = aversion if value.ndim == 1 else aversion[:, None]
-    return value + eta * np.maximum(value, 0.0) ** 2 / status_quo
 
 
 def _with_agreement_in_force(side: Side, setting: Setting, tables, in_force_value) -> Side:

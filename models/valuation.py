@@ -44,6 +44,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from smasim.models.agents import curvature_slope
+
 
 @dataclass(frozen=True)
 class ValueTerms:
@@ -240,3 +242,25 @@ def expected_next_jump(
     renegotiation_year = start_year + np.asarray(duration) - 1
     successor = renegotiation_year >= next_inauguration_year(now_year)
     return np.where(successor[None, :], jump_next_administration[:, None], jump_now[:, None])
+
+
+def utility_per_money(ideal: np.ndarray, reservation: np.ndarray, kappa: np.ndarray) -> np.ndarray:
+    """What a bn KRW a year beyond the first year is worth in units of ``c``, shape (n_draws,).
+
+    A won is a won: the package's money enters the utility at the rate a won of the first
+    year does at the reservation, ``m'(0) / |I - R|`` (with ``w`` weighing the headline
+    first year against the rest, :mod:`models.agents`). In years of the status quo instead,
+    a side with a narrow span (Korea: ``|I - R|`` a few % of the status quo) would value a
+    won of escalation some fifty times below a won of first year.
+    """
+    return curvature_slope(np.zeros_like(kappa), kappa) / np.abs(ideal - reservation)
+
+
+def escalation_cost(value: np.ndarray, status_quo: float, aversion: np.ndarray) -> np.ndarray:
+    """Korea's cost of paying ``value`` (bn KRW per year) beyond a frozen first year.
+
+    ``V + eta V_+^2 / S``: convex, so a middle escalator (CPI-linked) can beat both a frozen
+    path and a steep one, as the record's most common rule did. Shapes of ``value``.
+    """
+    eta = aversion if value.ndim == 1 else aversion[:, None]
+    return value + eta * np.maximum(value, 0.0) ** 2 / status_quo

@@ -185,15 +185,15 @@ def test_library_errors_name_the_parameter_not_a_flag(tmp_path):
 @pytest.mark.slow
 def test_the_default_backtest_runs_in_under_a_minute():
     res = run_backtest()
-    assert len(res.rows) == 5 and res.elapsed_s < 60.0
+    assert len(res.rows) == 7 and res.elapsed_s < 60.0
 
 
 # --- CLI -------------------------------------------------------------------------------------
 def test_backtest_cli_json(capsys):
     assert cli.main(["backtest", "--draws", "200", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [r["sma"] for r in data["rows"]] == [7, 9, 10, 11, 12]
-    assert data["summary"]["naive"]["inside_90"] <= 5
+    assert [r["sma"] for r in data["rows"]] == [6, 7, 8, 9, 10, 11, 12]
+    assert data["summary"]["naive"]["inside_90"] <= 7
     assert data["units"]["amounts"] == "bn KRW per year"
 
 

@@ -69,8 +69,10 @@ def test_time_respecting_fits_use_only_negotiations_concluded_before(small_study
         for k in posterior.fitted_on:
             concluded = next(r.actual.concluded for r in results.rows if r.case.sma_round == k)
             assert concluded < row.information_date, (row.case.label, k)
-    # the 7th SMA's talks opened in May 2006, before any other backtested SMA concluded
-    assert fits[0].fitted_on == () and fits[-1].fitted_on == (7, 9, 10, 11)
+    # the 6th SMA's talks opened in Nov 2004, before any other backtested SMA concluded; the
+    # 7th's (May 2006) after the 6th concluded (Apr 2005)
+    assert fits[0].fitted_on == () and fits[1].fitted_on == (6,)
+    assert fits[-1].fitted_on == (6, 7, 8, 9, 10, 11)
     assert all(isinstance(row.information_date, dt.date) for row in results.rows)
 
 
@@ -78,7 +80,7 @@ def test_leave_one_out_fits_leave_out_exactly_the_scored_negotiation(small_study
     for row, posterior in zip(
         small_study.results["loo"].rows, small_study.fits["loo"], strict=True
     ):
-        assert row.case.sma_round not in posterior.fitted_on and len(posterior.fitted_on) == 4
+        assert row.case.sma_round not in posterior.fitted_on and len(posterior.fitted_on) == 6
         assert posterior.ess == pytest.approx(300, rel=1e-3)
 
 

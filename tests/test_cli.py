@@ -580,7 +580,7 @@ def test_trace_of_a_result_folder_replays_the_runs_own_draw(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "total"),
     [
-        (["backtest", "--draws", "200"], 5 * 200),
+        (["backtest", "--draws", "200"], 7 * 200),
         (["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "300"], 2 * 300),
     ],
 )

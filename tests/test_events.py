@@ -152,12 +152,15 @@ def test_a_troop_change_of_zero_changes_nothing(reopening):
 
 
 def test_a_troop_cut_lowers_the_amounts_agreed_after_it(reopening):
-    """2005: -8.9 % with USFK cuts. A 20 % cut on day 1 lowers the mean agreed first year."""
+    """2005: -8.9 % with USFK cuts. A 10 % cut on day 1 lowers the first year of the draws
+    that agree either way (paired), and never raises Korea's expected total."""
     experiment, values, noise = reopening
     moved = with_event(experiment, "troop_change", 1.0)
     kept = table(moved, values, noise)
-    cut = table(moved, {**values, "troop_change": np.full(DRAWS, -0.2)}, noise)
-    assert np.nanmean(cut["base_bn_krw"]) < np.nanmean(kept["base_bn_krw"])
+    cut = table(moved, {**values, "troop_change": np.full(DRAWS, -0.1)}, noise)
+    both = (kept["outcome"] <= 1) & (cut["outcome"] <= 1)
+    assert both.sum() > 100
+    assert cut["base_bn_krw"][both].mean() < kept["base_bn_krw"][both].mean()
     assert_not_lower(total(experiment, kept), total(experiment, cut))
 
 

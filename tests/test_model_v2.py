@@ -104,8 +104,17 @@ def test_a_failed_negotiation_is_not_frozen_to_the_end_of_the_report(prior):
     failed = cols["outcome"] == 2
     if stop_year >= last or experiment.hard_stop_day <= experiment.calendar.expiry_day:
         pytest.skip("no lapse can end inside the report years")
-    assert failed.any()
+    if not failed.any():
+        # the default config's prior does fail (test_the_default_config_can_fail_to_agree)
+        pytest.skip("no draw of this config's prior fails to agree")
     assert (cols[f"amount_{last}_bn_krw"][failed] > experiment.setting.status_quo).all()
+
+
+def test_the_default_config_can_fail_to_agree():
+    """Talks that reach no agreement by the hard stop exist in the default config's prior, so
+    the lapse-ends property above is exercised."""
+    experiment = replace(build_experiment(load_config("sma12_may2024")), posterior=None)
+    assert (table(experiment, *sample_batch(experiment, 7, 0, DRAWS))["outcome"] == 2).any()
 
 
 def test_talks_while_an_agreement_runs_never_pay_less_than_its_formula():

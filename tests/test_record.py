@@ -42,6 +42,8 @@ SITUATION = {  # parameters a backtest config sets for its own negotiation
     "defense_growth_rate",
     "previous_increase",
     "krw_per_usd",
+    "troop_change",  # the 6th SMA's USFK cut
+    "troop_cost_share",
 }
 
 

@@ -1,15 +1,16 @@
 """The vectorized batch negotiation against the plain per-draw reference (model v2).
 
 ``benchmarks/reference.py`` negotiates one draw at a time, looping over every round and
-applying the calendar's events (election, inauguration) between rounds, with its own scalar
-utilities, targets, zone, veto review and ratification, and :func:`models.general.solve` for
-the bargaining solution; only the sides' primitives come from the engine's side builders.
+applying the calendar's events (election, inauguration, troop change, Korea's election)
+between rounds, with its own scalar opening of the talks on a reopening demand, utilities,
+linked costs, targets, zone, veto review and ratification, and :func:`models.general.solve`
+for the bargaining solution; only the sides' primitives come from the engine's side builders.
 Here one seeded batch is negotiated by :class:`simulation.negotiation.BatchNegotiation` and
 every draw is replayed by the reference. With Nash, whose SciPy reference solver differentiates
 numerically (~0.5 s per draw), only the first ``SMASIM_REFERENCE_NASH_DRAWS`` draws (default 12;
 set 64 for all) of the default batch and the first draw of each kind of story in the forced
-batches are replayed; the whole file then runs in ~25 s on 2 cores (the two slow tests that
-replay every Nash draw, ~80 s more).
+and scenario batches are replayed; the whole file then runs in ~30 s on 2 cores (the two slow
+tests that replay every Nash draw, ~95 s more).
 
 Compared per draw: status, agreement round, package, vetoes, ratification rejections (exactly),
 agreement day and day in force (exactly, as floats) and the first-year amount (rtol 1e-7).
@@ -30,10 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed package
     sys.path.insert(0, str(ROOT))
 
+from benchmarks import reference as reference_module  # noqa: E402
 from benchmarks.reference import reference_negotiate  # noqa: E402
 from smasim.experiments.config.load import build_experiment, load_config  # noqa: E402
 from smasim.models.pressure import package_tables  # noqa: E402
 from smasim.simulation.montecarlo import batch_rng, negotiate  # noqa: E402
+from smasim.simulation.opening import opening_rounds  # noqa: E402
 from smasim.simulation.records import DONE, FAILED, NO_TALKS, CalendarEvent  # noqa: E402
 from smasim.simulation.sampling import sample  # noqa: E402
 from tests.helpers import REOPENING_2027  # noqa: E402
@@ -54,8 +57,16 @@ CLOSE = ("base", "agree_day", "in_force_day")
 # before the election, between it and the inauguration and after it, lapses past expiry); two
 # draws in three face an Assembly that refuses any increase (rejections, talks resumed under
 # its cap, failures once the cap leaves no zone), the third one that passes most deals.
+# The U.S. reservation rises with the pressure by pressure_reservation_gain (sampled 0.2-0.6).
+# Since the package's money counts at the rate of a won of first year, the U.S. (its span
+# I - R thousands of bn KRW) gains little from a steeper escalator and trades no first year
+# for one: at pressure 0.85 it would hold out for 1.2-1.5 times the status quo, above anything
+# Korea (reservation 1.05-1.15 times) accepts before the election, so no zone would open and
+# no veto fall before it. A gain of 0.15 (1.13-1.17 times) brings the president who vetoes
+# within Korea's reach before the election.
 FORCED = {
     "us_pressure": (0.2, 0.85),
+    "pressure_reservation_gain": 0.15,
     "us_deadline_months": (8.0, 6.0),
     "veto_strength": 0.2,
     "p_high_pressure": 0.5,
@@ -302,11 +313,12 @@ def test_agreement_in_force(in_force_experiment, concept):
     """A formula in force: a finite U.S. hard floor per package, an in-force disagreement base.
 
     Deals on the hard floor (a zone whose lower end is the floor, taken by the concept) come
-    about once in 64 draws with the finite-deadline Rubinstein solution, so the batch has
-    4 x 64 draws; the first 64 and the first of each story are replayed.
+    about once in 250 draws with the finite-deadline Rubinstein solution, so the batch has
+    16 x 64 draws (4 such deals; the engine negotiates them all in a fraction of a second);
+    the first 64 and the first of each story are replayed.
     """
     e = dataclasses.replace(in_force_experiment, concept=concept)
-    values, noise = draw_batch(e, n=4 * N_DRAWS, overrides={"talks_probability": 1.0})
+    values, noise = draw_batch(e, n=16 * N_DRAWS, overrides={"talks_probability": 1.0})
     out = negotiate(e, values, noise)
     tables = package_tables(e.setting, values)
     assert np.isfinite(tables.floor).all() and (tables.floor_factor < 1.0).any()
@@ -340,28 +352,254 @@ def test_default_config_nash_every_draw(experiment):
 
 @pytest.mark.slow
 def test_forced_nash_every_draw(experiment):
-    """All 64 forced draws with Nash (~45 s): the fast test replays one draw per story."""
+    """All 64 forced draws with Nash (~65 s): the fast test replays one draw per story."""
     e = dataclasses.replace(experiment, concept="nash")
     values, noise = draw_batch(e, overrides=FORCED)
     compare(e, values, noise, range(N_DRAWS))
 
 
-def test_a_zone_of_width_zero_at_the_formula_in_force_is_no_agreement(in_force_experiment):
+class ZoneTrace:
+    """The rounds the reference evaluates, recorded through two functions of its module.
+
+    Each round an active draw is evaluated, :func:`benchmarks.reference.reference_negotiate`
+    calls ``target`` for the U.S., then for Korea, then ``has_zone`` package by package until
+    one has a zone. Both are wrapped (they return what they did) to record per round its day,
+    each side's target ``tau`` and disagreement value ``d`` (U.S., Korea), and the bounds
+    ``lo``, ``hi`` of the packages checked: all of them when none had a zone.
+    """
+
+    def __init__(self, monkeypatch):
+        self.rounds = []
+        target, has_zone = reference_module.target, reference_module.has_zone
+
+        def traced_target(side, day, expiry_day):
+            tau = target(side, day, expiry_day)
+            if not self.rounds or len(self.rounds[-1]["tau"]) == 2:
+                self.rounds.append({"day": day, "tau": [], "d": [], "lo": [], "hi": []})
+            self.rounds[-1]["tau"].append(tau)
+            self.rounds[-1]["d"].append(reference_module.disagreement(side, day, expiry_day))
+            return tau
+
+        def traced_has_zone(lo, hi):
+            self.rounds[-1]["lo"].append(lo)
+            self.rounds[-1]["hi"].append(hi)
+            return has_zone(lo, hi)
+
+        monkeypatch.setattr(reference_module, "target", traced_target)
+        monkeypatch.setattr(reference_module, "has_zone", traced_has_zone)
+
+    def replay(self, experiment, values, noise, index):
+        """The reference's result for draw ``index`` and the rounds it evaluated."""
+        self.rounds = []
+        return reference_negotiate(experiment, values, noise, index), self.rounds
+
+
+def ends_in_a_zone_of_width_zero(rounds, formula, floor):
+    """Whether a draw's last evaluated round is a zone of width 0 at the formula in force.
+
+    There both targets are the disagreement values, no package has a zone, and the only
+    package whose bounds meet (up to rounding) is the formula in force (``formula``, a mask
+    over the packages), at its first-year amount ``floor`` on both bounds.
+    """
+    if not rounds:
+        return False
+    last = rounds[-1]
+    lo, hi = np.asarray(last["lo"]), np.asarray(last["hi"])
+    if lo.size != formula.size:  # a package had a zone
+        return False
+    width = hi - lo
+    meet = np.isfinite(width) & (np.abs(width) <= 1e-9 * np.abs(hi))
+    return bool(
+        np.allclose(last["tau"], last["d"], rtol=0.0, atol=1e-12)
+        and np.array_equal(meet, formula)
+        and (width[~formula] < 0.0).all()
+        and np.isclose(lo[formula], floor, rtol=1e-9, atol=0.0).all()
+        and np.isclose(hi[formula], floor, rtol=1e-9, atol=0.0).all()
+    )
+
+
+def test_a_zone_of_width_zero_at_the_formula_in_force_is_no_agreement(
+    in_force_experiment, monkeypatch
+):
     """Both sides conceded to their disagreement values, the formula in force on both bounds.
 
-    In draws 26 and 95 of the reopening config's first batch (found by the benchmark's
-    cross-check), after the inauguration both targets equal the disagreement values, and the
-    only package either side accepts is the formula in force at its own first-year amount: a
-    zone of width 0, which rounding opened in the per-draw reference and closed in the
-    engine. It is no agreement in both: signing the formula in force changes nothing.
+    With a formula in force, each side's disagreement value is its utility of the formula's
+    path, so once both have conceded to it, each accepts the formula (the package of its rule
+    and remaining term) at exactly its first-year amount, the U.S. hard floor: a zone of
+    width 0. Where no other package has a zone this is no agreement, in the engine and in the
+    reference alike (``models.acceptance.has_zone``): signing the formula in force changes
+    nothing. Rounding once opened such a zone in the per-draw reference and closed it in the
+    engine (draws 26 and 95 of the config's first benchmark batch, found by the benchmark's
+    cross-check; they agree under the current model).
+
+    Such draws are found here by a scan rather than pinned: of a batch of 8 x 64 draws that
+    all talk, every draw the engine fails without a rejection (~190) is replayed by the
+    reference with its rounds traced (:class:`ZoneTrace`), and those whose last round is such
+    a zone (about 1 in 170 draws; in this batch draws 229, 245 and 328, each vetoed before
+    the election and both sides conceded from the inauguration to the last round) must be at
+    least one, fail in both, and agree in every compared field. With Kalai-Smorodinsky, not
+    the config's Nash: the scan replays draws with vetoes, so with bargaining problems to
+    solve (the story is in rounds without a zone, where no concept is consulted); ~1 s.
     """
-    e = in_force_experiment
-    seed = load_config(REOPENING_2027).experiment.seed
-    # the design of a batch depends on its size: the benchmark's batch, its first 100 draws
-    values, noise = sample(e.specs, min(e.batch_size, 16384), design=e.design,
-                           n_attempts=e.ratification_attempts, rng=batch_rng(seed, 0))  # fmt: skip
-    values = {name: x[:100] for name, x in values.items()}
-    noise = dataclasses.replace(noise, talks=noise.talks[:100], election=noise.election[:100],
-                                ratification=noise.ratification[:100])  # fmt: skip
-    out, refs = compare(e, values, noise, [26, 95])
-    assert all(out.status[i] == FAILED and refs[i]["status"] == FAILED for i in (26, 95))
+    e = dataclasses.replace(in_force_experiment, concept="kalai_smorodinsky")
+    values, noise = draw_batch(e, n=8 * N_DRAWS, overrides={"talks_probability": 1.0})
+    out = negotiate(e, values, noise)
+    tables = package_tables(e.setting, values)
+    # the formula in force: its growth rule for its remaining term
+    formula = np.isclose(tables.growth, tables.in_force_growth[:, None], rtol=1e-12) & (
+        np.asarray(e.setting.packages.duration) == e.setting.in_force_years
+    )
+    assert (formula.sum(axis=1) == 1).all()
+    trace = ZoneTrace(monkeypatch)
+    found = []
+    for i in np.flatnonzero((out.status == FAILED) & (out.rejections == 0)).tolist():
+        ref, rounds = trace.replay(e, values, noise, i)
+        if ends_in_a_zone_of_width_zero(rounds, formula[i], tables.floor[i]):
+            assert ref["status"] == FAILED, i
+            found.append(i)
+    assert found, "no draw ends in a zone of width 0 at the formula in force"
+    _, refs = compare(e, values, noise, found, out=out)
+    assert all(out.status[i] == FAILED and refs[i]["status"] == FAILED for i in found)
+
+
+# --- scenario mechanisms: a reopening demand, linked costs, troop changes, Korea's election ---
+# today_reopening's reopening demand is a hazard, its rate (0.02-0.18 a year at full pressure)
+# times the pressure in office: at those rates most draws never reopen. At rates 0.5 and 2.0
+# (cycled over the draws) one draw in six never opens and the others open at rounds 1 to 27,
+# before the election (day 662), between it and the inauguration (day 736) and after it. The
+# config's own linked costs (coercion_cost_kr up to 0.04 a month, times the pressure in office)
+# weigh on Korea from each draw's opening on, carried across the election and the inauguration;
+# the U.S. holds its $10 bn demand until the inauguration.
+REOPENING = {"talks_probability": 1.0, "reopening_rate_per_year": (0.5, 2.0)}
+
+# The in-force config with a change of USFK's troop level on a round's day (day 360: it comes
+# first) and Korea's presidential election off the rounds (day 420) on the calendar. Even
+# draws cut troops by 10 %, odd ones add 10 % (both sides' positions move 3 % of the status
+# quo; after a 20 % cut Korea would accept nothing above the formula in force); either Korean
+# candidate may win, moving Korea's positions by +/-3 % and restarting its clock; Korea bears
+# linked costs across all four events; one draw in three opens on a reopening demand (some
+# after Korea's election: its clock restarts at the later of the two).
+KR_EVENTS = {
+    "talks_probability": 1.0,
+    "troop_change": (-0.1, 0.1),
+    "p_kr_conservative": 0.5,
+    "kr_shift_if_conservative": 0.03,
+    "kr_shift_if_progressive": -0.03,
+    "coercion_cost_kr": 0.02,
+    "reopening_rate_per_year": (0.0, 0.0, 2.0),
+}
+TROOP_DAY, KR_ELECTION_DAY = 360.0, 420.0
+TROOP_STORIES = (
+    "agreed after a troop cut",
+    "agreed after a troop increase",
+    "agreed on the troop change's day",
+    "agreed before Korea's election",
+    "agreed after a conservative won",
+    "agreed after a progressive won",
+    "opened after Korea's election",
+    "agreed after the inauguration",
+    "agreed after a veto",
+)
+
+
+@pytest.fixture(scope="module")
+def reopening_experiment():
+    """The bundled today_reopening on its priors (draw_batch samples the priors anyway)."""
+    return dataclasses.replace(build_experiment(load_config("today_reopening")), posterior=None)
+
+
+def opening_stories(out, cal, opened):
+    """Draws of each kind of opening, boolean masks; ``opened``: each draw's opening round."""
+    n_rounds = cal.round_days.size
+    talks = opened < n_rounds
+    day = np.where(talks, cal.round_days[np.minimum(opened, n_rounds - 1)], np.inf)
+    done, election, inauguration = out.status == DONE, cal.election_day, cal.inauguration_day
+    return {
+        "never opened": ~talks,
+        "opened at a later round": talks & (opened > 0),
+        "opened before the election, agreed after it": done
+        & (day < election)
+        & (out.agree_day >= election),
+        "opened between election and inauguration": (day >= election) & (day < inauguration),
+        "opened after the inauguration": talks & (day >= inauguration),
+        "agreed after a veto": done & (out.vetoes > 0),
+    }
+
+
+OPENING_STORIES = (
+    "never opened",
+    "opened at a later round",
+    "opened before the election, agreed after it",
+    "opened between election and inauguration",
+    "opened after the inauguration",
+    "agreed after a veto",
+)
+
+
+def compare_opening(e, values, noise, stories_of, names, concept):
+    """Every draw, or with Nash the first of each story; the opening rounds agree too.
+
+    ``stories_of(out, opened)`` gives the kinds of stories from the engine's outcome and each
+    draw's opening round (:func:`simulation.opening.opening_rounds`).
+    """
+    out = negotiate(e, values, noise)
+    opened = opening_rounds(values, noise, e.calendar)
+    kinds = stories_of(out, opened)
+    assert_hit(kinds, names)
+    draws = covering_draws(kinds, names) if concept == "nash" else range(N_DRAWS)
+    _, refs = compare(e, values, noise, draws, out=out)
+    assert {i: ref["open_round"] for i, ref in refs.items()} == {i: opened[i] for i in refs}
+    return out, opened, refs
+
+
+@pytest.mark.parametrize(
+    "concept", ["kalai_smorodinsky", "rubinstein_finite", "accepted_offer", "nash"]
+)
+def test_reopening_demand_and_linked_costs(reopening_experiment, concept):
+    """Talks open when a reopening demand comes (or never), Korea bearing linked costs."""
+    e = dataclasses.replace(reopening_experiment, concept=concept)
+    values, noise = draw_batch(e, overrides=REOPENING)
+    assert (values["coercion_cost_kr"] > 0).all() and (values["us_demand_usd_bn"] == 10).all()
+    out, opened, _ = compare_opening(
+        e, values, noise, lambda o, r: opening_stories(o, e.calendar, r), OPENING_STORIES, concept
+    )
+    assert np.unique(opened).size >= 15
+    assert np.array_equal(out.status == NO_TALKS, opened == e.calendar.round_days.size)
+
+
+@pytest.mark.parametrize("concept", ["kalai_smorodinsky", "rubinstein_finite", "nash"])
+def test_troop_change_and_korean_election(in_force_experiment, concept):
+    """Both sides' positions move with the troops, Korea's with its president, who restarts
+    Korea's clock; linked costs carry across every event."""
+    cal = in_force_experiment.calendar
+    added = (
+        CalendarEvent("troop_change", TROOP_DAY),
+        CalendarEvent("kr_election", KR_ELECTION_DAY),
+    )
+    events = tuple(sorted((*cal.events, *added), key=lambda ev: ev.day))
+    cal = dataclasses.replace(cal, events=events)
+    e = dataclasses.replace(in_force_experiment, calendar=cal, concept=concept)
+    assert TROOP_DAY in cal.round_days and KR_ELECTION_DAY not in cal.round_days
+    values, noise = draw_batch(e, overrides=KR_EVENTS)
+    conservative = noise.event("kr_election") < 0.5
+
+    def kinds(out, opened):
+        done, day = out.status == DONE, out.agree_day
+        after = done & (day >= KR_ELECTION_DAY)
+        open_day = cal.round_days[np.minimum(opened, cal.round_days.size - 1)]
+        return {
+            "agreed after a troop cut": done & (day >= TROOP_DAY) & (values["troop_change"] < 0),
+            "agreed after a troop increase": done
+            & (day >= TROOP_DAY)
+            & (values["troop_change"] > 0),
+            "agreed before Korea's election": done & (day < KR_ELECTION_DAY),
+            "agreed on the troop change's day": done & (day == TROOP_DAY),
+            "agreed after a conservative won": after & conservative,
+            "agreed after a progressive won": after & ~conservative,
+            "opened after Korea's election": (opened > 0) & (open_day > KR_ELECTION_DAY),
+            "agreed after the inauguration": done & (day >= cal.inauguration_day),
+            "agreed after a veto": done & (out.vetoes > 0),
+        }
+
+    _, _, refs = compare_opening(e, values, noise, kinds, TROOP_STORIES, concept)
+    assert all({"troop_change", "kr_election"} <= set(ref["events"]) for ref in refs.values())

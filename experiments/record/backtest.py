@@ -109,9 +109,9 @@ def run_backtest(
     Parameters
     ----------
     cases : sequence of Case
-        The negotiations (default: all five).
+        The negotiations (default: all seven).
     draws : int
-        Draws per negotiation (20,000 by default: all five in ~10 s on one core).
+        Draws per negotiation (20,000 by default: all seven in ~15 s on one core).
     seed : int, optional
         One seed for every config; each config's own seed when omitted.
     out : path, optional

@@ -7,7 +7,7 @@ shared parameters (:mod:`experiments.record.prior_runs`); a fit on a set of nego
 weights each draw by a Gaussian kernel on the distance between what it simulates and what
 happened, summed over the negotiations fitted on: the first-year amount's error (% of the
 status quo) in units of its prior-predictive median absolute deviation, plus one unit for
-each of term and rule it gets wrong (a soft match: exact matches in five negotiations would
+each of term and rule it gets wrong (a soft match: exact matches in seven negotiations would
 leave almost no draw). The bandwidth is the smallest that keeps ``target_ess`` effective
 draws.
 

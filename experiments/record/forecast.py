@@ -57,7 +57,7 @@ class Case:
         return f"{_ordinal(self.sma_round)} SMA"
 
 
-CASES: tuple[Case, ...] = tuple(Case(n, f"backtest_sma{n:02d}") for n in (7, 9, 10, 11, 12))
+CASES: tuple[Case, ...] = tuple(Case(n, f"backtest_sma{n:02d}") for n in (6, 7, 8, 9, 10, 11, 12))
 """The negotiations with a backtest config: every SMA since the 7th whose talks are recorded
 well enough (the 8th SMA's opening date and rounds are not recorded)."""
 

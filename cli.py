@@ -40,6 +40,7 @@ _COMMANDS = (
     run.trace,
     run.validate,
     run.configs,
+    run.init,
     compare.compare,
     compare.plot,
     sensitivity.sensitivity,

@@ -112,16 +112,20 @@ class LateProgress:
     for --json or when stderr is not a terminal.
     """
 
-    def __init__(self, label: str, *, quiet: bool) -> None:
-        self.label, self.quiet = label, quiet or not err_console.is_terminal
+    def __init__(self, label: str, *, quiet: bool, unit: str = "draws") -> None:
+        self.label, self.unit = label, unit
+        self.quiet = quiet or not err_console.is_terminal
         self._bar, self._task = None, None
 
     def start(self, total: int) -> None:
-        """Show the bar over ``total`` draws."""
+        """Show the bar over ``total`` draws, or add them to a bar already shown."""
         if self.quiet or total <= 0:
             return
+        if self._bar is not None:
+            self._bar.update(self._task, total=self._bar.tasks[0].total + total)
+            return
         self._bar = Progress(
-            TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TextColumn("draws"),
+            TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TextColumn(self.unit),
             TimeRemainingColumn(), console=err_console, transient=True,
         )  # fmt: skip
         self._bar.start()

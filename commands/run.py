@@ -281,3 +281,33 @@ def _plain(v: Any) -> Any:
     if isinstance(v, float) and v != v:
         return None
     return v
+
+
+def init(
+    name: Annotated[str, typer.Argument(help="Name of the new config (and of its file).")],
+    base: Annotated[
+        str, typer.Option("--from", help="Bundled config the new one extends.")
+    ] = "sma12_may2024",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default NAME.toml).")
+    ] = None,
+) -> None:
+    """Write a commented config that extends a bundled one.
+
+    Every value it can override is listed, commented out, with its meaning, unit, range and
+    the bundled config's value.
+    """
+    from smasim.experiments.config.constants import ConfigError
+    from smasim.experiments.config.template import write_template
+
+    try:
+        path = write_template(name, base, out)
+    except ConfigError as exc:
+        field, _, rest = str(exc).partition(": ")
+        flag = {"out": "--out", "base": "--from", "name": "NAME"}.get(field)
+        raise BadInput(f"{flag}: {rest}" if flag else str(exc)) from None
+    out_console.print(
+        f"wrote {path}: extends {base}; uncomment a line to change it, then "
+        f"`smasim validate {path}`",
+        markup=False,
+    )

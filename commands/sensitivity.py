@@ -13,6 +13,7 @@ from smasim.commands.options import (
     ConfigArg,
     ExecutorOpt,
     JsonOpt,
+    LateProgress,
     SchedulerOpt,
     SeedOpt,
     WorkersOpt,
@@ -62,19 +63,28 @@ def sensitivity(
     cfg = load_config(config)
     out = require_empty(default_folder(cfg.experiment.name, "sensitivity") if out is None else out)
     names = None if params is None else [p.strip() for p in params.split(",") if p.strip()]
-    result = sa.sensitivity(
-        cfg,
-        params=names,
-        groups=sa.parse_groups(groups),
-        metric=metric,
-        n=n,
-        seed=seed,
-        others=others,
-        workers=workers,
-        out=out,
-        executor=executor,
-        scheduler=scheduler,
-    )
+    progress = LateProgress("Sobol' indices", quiet=as_json, unit="model runs")
+    try:
+        result = sa.sensitivity(
+            cfg,
+            params=names,
+            groups=sa.parse_groups(groups),
+            metric=metric,
+            n=n,
+            seed=seed,
+            others=others,
+            workers=workers,
+            out=out,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
+    _report_sensitivity(result, out, workers, executor, scheduler, as_json)
+
+
+def _report_sensitivity(result, out, workers, executor, scheduler, as_json) -> None:
     for w in result.sobol.warnings:
         err_console.print(f"warning: {w}", markup=False, soft_wrap=True)
     if as_json:
@@ -128,18 +138,23 @@ def sweep(
     check_executor(executor, scheduler)
     cfg = load_config(config)
     out = require_empty(default_folder(cfg.experiment.name, "sweep") if out is None else out)
-    result = sa.sweep(
-        cfg,
-        axes=[param] if param2 is None else [param, param2],
-        metric=metric,
-        draws_per_point=draws_per_point,
-        seed=seed,
-        others=others,
-        workers=workers,
-        out=out,
-        executor=executor,
-        scheduler=scheduler,
-    )
+    progress = LateProgress("sweep", quiet=as_json, unit="model runs")
+    try:
+        result = sa.sweep(
+            cfg,
+            axes=[param] if param2 is None else [param, param2],
+            metric=metric,
+            draws_per_point=draws_per_point,
+            seed=seed,
+            others=others,
+            workers=workers,
+            out=out,
+            executor=executor,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    finally:
+        progress.stop()
     if as_json:
         print(json.dumps({"result_folder": str(out), **result.to_dict()}, indent=2))
         return

@@ -582,6 +582,19 @@ def test_trace_of_a_result_folder_replays_the_runs_own_draw(tmp_path, capsys):
     [
         (["backtest", "--draws", "200"], 7 * 200),
         (["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "300"], 2 * 300),
+        # 4 political parameters: N (4 + 2) Sobol runs, then the tornado's (1 + 2 x 4)
+        # points x 4,096 draws, each phase adding its runs to the bar
+        (
+            [
+                "sensitivity",
+                "--n",
+                "64",
+                "--params",
+                "us_pressure,p_high_pressure,assembly_threshold,audience_cost",
+            ],
+            64 * 6 + 9 * 4096,
+        ),
+        (["sweep", "--param", "us_pressure=0:1:5", "--draws-per-point", "32"], 5 * 32),
     ],
 )
 def test_long_commands_report_progress_in_draws(argv, total, monkeypatch, capsys):
@@ -616,7 +629,7 @@ def test_long_commands_report_progress_in_draws(argv, total, monkeypatch, capsys
 
     monkeypatch.setattr(options, "LateProgress", Recorder)
     monkeypatch.setattr(options, "draw_progress", draws_bar)
-    for module in ("compare", "record"):
+    for module in ("compare", "record", "sensitivity"):
         mod = __import__(f"smasim.commands.{module}", fromlist=["x"])
         if hasattr(mod, "LateProgress"):
             monkeypatch.setattr(mod, "LateProgress", Recorder)
@@ -624,7 +637,8 @@ def test_long_commands_report_progress_in_draws(argv, total, monkeypatch, capsys
             monkeypatch.setattr(mod, "draw_progress", draws_bar)
     assert cli.main(argv) == 0
     capsys.readouterr()
-    assert seen[0] == ("start", total) and seen[-1] == ("advance", total)
+    assert sum(n for kind, n in seen if kind == "start") == total
+    assert seen[0][0] == "start" and seen[-1] == ("advance", total)
 
 
 def test_a_draw_trace_prints_as_its_story():

@@ -72,7 +72,7 @@ from smasim.experiments.sensitivity.model import (
 )
 from smasim.experiments.sensitivity.oat import one_at_a_time
 from smasim.experiments.sensitivity.results import SensitivityResult, SweepResult
-from smasim.experiments.sensitivity.sobol import CHUNK_ROWS, sobol_analysis
+from smasim.experiments.sensitivity.sobol import CHUNK_ROWS, Progress, sobol_analysis
 from smasim.experiments.sensitivity.store import write_sensitivity, write_sweep
 from smasim.models.parameters import PARAMETERS
 from smasim.simulation.executors import ExecutorKind
@@ -97,6 +97,7 @@ def sensitivity(
     out: str | Path | None = None,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> SensitivityResult:
     """Sobol' indices (with intervals and a convergence check) and a one-at-a-time analysis.
 
@@ -127,6 +128,9 @@ def sensitivity(
     executor : {"local", "dask"}
         Where model runs go; ``scheduler`` is the Dask scheduler's address. The result does
         not depend on them.
+    progress : Progress, optional
+        Told the model runs to come and those done (:class:`experiments.sensitivity.sobol.
+        Progress`), e.g. a progress bar.
 
     Returns
     -------
@@ -154,6 +158,7 @@ def sensitivity(
         rng=np.random.default_rng(sobol_ss),
         executor=executor,
         scheduler=scheduler,
+        progress=progress,
     )
     singles = [p for p in PARAMETERS if p in names]  # the tornado's bars, registry order
     oat = None
@@ -168,6 +173,7 @@ def sensitivity(
             executor=executor,
             scheduler=scheduler,
             chunk_rows=CHUNK_ROWS,
+            progress=progress,
         )
     resolved = resolved_dict(cfg)
     resolved["experiment"]["seed"] = s
@@ -191,6 +197,7 @@ def sweep(
     out: str | Path | None = None,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> SweepResult:
     """The metric over a grid of one or two parameters.
 
@@ -215,6 +222,9 @@ def sweep(
     executor : {"local", "dask"}
         Where model runs go; ``scheduler`` is the Dask scheduler's address. The result does
         not depend on them.
+    progress : Progress, optional
+        Told the model runs to come and those done (:class:`experiments.sensitivity.sobol.
+        Progress`), e.g. a progress bar.
 
     Returns
     -------
@@ -249,6 +259,7 @@ def sweep(
         executor=executor,
         scheduler=scheduler,
         chunk_rows=CHUNK_ROWS,
+        progress=progress,
     )
     shape = grids[0].shape
     resolved = resolved_dict(cfg)

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from smasim.experiments.sensitivity.metrics import Metric
-from smasim.experiments.sensitivity.sobol import CHUNK_ROWS, map_jobs
+from smasim.experiments.sensitivity.sobol import CHUNK_ROWS, Progress, map_jobs
 from smasim.simulation.executors import ExecutorKind
 from smasim.simulation.montecarlo import negotiate
 from smasim.simulation.outcomes import outcome_columns
@@ -119,6 +119,7 @@ def evaluate_points(
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> PointEstimate:
     """The metric at each point, averaged over the same ``draws`` rows of ``model.fixed``.
 
@@ -150,6 +151,10 @@ def evaluate_points(
             p, rows = np.divmod(idx, draws)
             yield {k: np.asarray(v, dtype=float)[p] for k, v in points.items()}, rows
 
-    chunks = map_jobs(model, jobs(), workers, executor=executor, scheduler=scheduler)
+    if progress is not None:
+        progress.start(total)
+    chunks = map_jobs(
+        model, jobs(), workers, executor=executor, scheduler=scheduler, progress=progress
+    )
     y = np.concatenate(chunks).reshape(n_points, draws)
     return PointEstimate(y.mean(axis=1), y.std(axis=1, ddof=1) / math.sqrt(draws))

@@ -16,7 +16,7 @@ import numpy as np
 
 from smasim.experiments.sensitivity.metrics import Metric
 from smasim.experiments.sensitivity.model import ModelMetric, common_numbers, evaluate_points
-from smasim.experiments.sensitivity.sobol import CHUNK_ROWS
+from smasim.experiments.sensitivity.sobol import CHUNK_ROWS, Progress
 from smasim.simulation.executors import ExecutorKind
 from smasim.simulation.records import Experiment
 
@@ -90,6 +90,7 @@ def one_at_a_time(
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    progress: Progress | None = None,
 ) -> OATResult:
     """Each parameter at its low and high quantile, the others at their central values.
 
@@ -136,6 +137,7 @@ def one_at_a_time(
         executor=executor,
         scheduler=scheduler,
         chunk_rows=chunk_rows,
+        progress=progress,
     )
     m = len(params)
     rows = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -25,6 +25,16 @@ from smasim.simulation.executors import ExecutorKind, map_batches
 CHUNK_ROWS = 16384  # points per evaluation call: bounds memory; results do not depend on it
 
 ModelFunction = Callable[[dict[str, np.ndarray], np.ndarray], np.ndarray]
+
+
+class Progress(Protocol):
+    """What long work tells a progress display (e.g. a progress bar)."""
+
+    def start(self, total: int) -> None:
+        """``total`` more model runs to come (a display adds them to its total)."""
+
+    def advance(self, n: int) -> None:
+        """``n`` model runs done."""
 
 
 def sobol_analysis(
@@ -39,6 +49,7 @@ def sobol_analysis(
     rng: np.random.Generator | int | None = None,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> SobolResult:
     """Global Sobol' indices of any function of named inputs, with common random numbers.
 
@@ -90,7 +101,13 @@ def sobol_analysis(
     design_rng, boot_rng = np.random.default_rng(rng).spawn(2)
     design = saltelli_design(names, factors, n, rng=design_rng)
     y = evaluate_design(
-        func, design, dists=dists, workers=workers, executor=executor, scheduler=scheduler
+        func,
+        design,
+        dists=dists,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+        progress=progress,
     )
     blocks = y.reshape(len(factors) + 2, n)
     return estimate_indices(
@@ -113,6 +130,7 @@ def evaluate_design(
     chunk_rows: int = CHUNK_ROWS,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> np.ndarray:
     """Evaluate ``func`` at every point of a design, in chunks (see :func:`map_jobs`).
 
@@ -131,7 +149,12 @@ def evaluate_design(
             }
             yield values, rows
 
-    return np.concatenate(map_jobs(func, jobs(), workers, executor=executor, scheduler=scheduler))
+    if progress is not None:
+        progress.start(design.rows)
+    done = map_jobs(
+        func, jobs(), workers, executor=executor, scheduler=scheduler, progress=progress
+    )
+    return np.concatenate(done)
 
 
 def _evaluate(func: ModelFunction, job: tuple[int, tuple[dict, np.ndarray]]) -> np.ndarray:
@@ -145,6 +168,7 @@ def map_jobs(
     *,
     executor: ExecutorKind = "local",
     scheduler: str | None = None,
+    progress: Progress | None = None,
 ) -> list[np.ndarray]:
     """``func(*job)`` for every job, in order, on any executor.
 
@@ -163,6 +187,8 @@ def map_jobs(
     executor : {"local", "dask"}
     scheduler : str, optional
         Dask scheduler address, for ``executor="dask"``.
+    progress : Progress, optional
+        Told each finished job's model runs (``advance``); its caller starts it.
 
     Returns
     -------
@@ -180,4 +206,9 @@ def map_jobs(
         scheduler=scheduler,
         shared=func,
     )
-    return [y for _, y in done]
+    out = []
+    for _, y in done:
+        out.append(y)
+        if progress is not None:
+            progress.advance(len(y))
+    return out

@@ -61,7 +61,7 @@ def backtest(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score the model on the past negotiations (7th-12th SMA) beside two baselines."""
+    """Score the model on the past negotiations (6th-12th SMA) beside two baselines."""
     from smasim.experiments.record.backtest import run_backtest
     from smasim.experiments.record.report import backtest_markdown
 

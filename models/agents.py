@@ -12,8 +12,9 @@ A side ``i`` values a package (first-year amount ``b``, discrete package ``k``) 
 where ``b`` is the first-year amount (``a_ik = 1``: the amount issue is the first year, the
 one Korea's Assembly and public judge), ``R_i`` and ``I_i`` the side's reservation and ideal
 first years (bn KRW per year), ``c_ik >= 0`` its money value of the discrete issues (term,
-rule) in years of the status quo, 0 for its worst package (:mod:`models.valuation`), and
-``w_i`` the weight on the amount. For the U.S.
+rule) in units of the amount's scale (a bn KRW a year counts ``m'(0) / |I_i - R_i|``,
+:func:`models.valuation.utility_per_money`), 0 for its worst package, and ``w_i`` the weight
+on the headline first year against the rest of the package. For the U.S.
 ``I > R`` (more is better), for Korea ``I < R``; the same formula serves both. The curvature
 
 .. math::
@@ -81,7 +82,8 @@ class Side:
     discount_rate : ndarray, shape (n_draws,)
         Fraction per year; sets patience and so bargaining power.
     discrete_value : ndarray, shape (n_draws, K)
-        ``c_ik`` in [0, 1], the side's value of each discrete package.
+        ``c_ik >= 0``, the side's money value of each discrete package in units of the
+        amount's scale (unbounded above).
     level_factor : ndarray, shape (n_draws, K)
         ``a_ik``, the amount's level per unit of first-year amount (1: the amount issue is the
         first year; see :mod:`models.valuation`).

@@ -14,10 +14,11 @@ year before the new agreement) and U.S. pressure ``p`` in [0, 1] (:mod:`models.o
   defense growth; 2021: +13.9 % = 7.4 % defense + 6.5 % wages). A smaller win-set (audience
   costs) is leverage (Putnam 1988).
 * The package (term and rule) is valued in money, at one exchange rate for both sides: the
-  present value of what Korea pays beyond a frozen first year, in years of the status quo
-  (:mod:`models.valuation`). The U.S. gains it; Korea loses it, convexly
-  (``kr_escalation_aversion``). Term preference follows the increase both sides expect at the
-  next renegotiation, under the administration then in office.
+  present value of what Korea pays beyond a frozen first year, entered in each side's utility
+  at the rate a won of its first year has (:func:`models.valuation.utility_per_money`). The
+  U.S. gains it; Korea loses it, convexly (``kr_escalation_aversion``). Term preference
+  follows the increase both sides expect at the next renegotiation, under the
+  administration then in office.
 * While an agreement is in force (reopened or early talks), its formula is each side's
   disagreement point and a hard floor on the U.S. side: no year below it.
 * Before a scheduled inauguration, Korea weighs what the next administration would take
@@ -245,7 +246,7 @@ def us_side(
         lapse_cost=v["lapse_cost_us"],
         discount_rate=v["us_discount_rate"],
         # the U.S. gains what Korea pays beyond the first year, at the rate its first year
-        # is worth to it (money trades at one rate across the issues)
+        # is worth to it, weighted (1 - w) against the headline first year's w
         discrete_value=(menu - low[:, None]) * money_rate[:, None],
         level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),

@@ -245,13 +245,26 @@ def expected_next_jump(
 
 
 def utility_per_money(ideal: np.ndarray, reservation: np.ndarray, kappa: np.ndarray) -> np.ndarray:
-    """What a bn KRW a year beyond the first year is worth in units of ``c``, shape (n_draws,).
+    """What a bn KRW a year beyond the first year is worth in units of ``c``.
 
-    A won is a won: the package's money enters the utility at the rate a won of the first
-    year does at the reservation, ``m'(0) / |I - R|`` (with ``w`` weighing the headline
-    first year against the rest, :mod:`models.agents`). In years of the status quo instead,
-    a side with a narrow span (Korea: ``|I - R|`` a few % of the status quo) would value a
-    won of escalation some fifty times below a won of first year.
+    The package's money enters the utility at the rate a won of the first year has at the
+    reservation, ``m'(0) / |I - R|``; with ``u = w m(z) + (1 - w) c`` (:mod:`models.agents`) a
+    won beyond the first year then weighs ``(1 - w) / w`` of a won of first year, whatever
+    the side's span. In years of the status quo instead, a side with a narrow span (Korea:
+    ``|I - R|`` a few % of the status quo) weighed it some fifty times less again.
+
+    Parameters
+    ----------
+    ideal, reservation : ndarray, shape (n_draws,)
+        The side's first-year levels, bn KRW per year.
+    kappa : ndarray, shape (n_draws,)
+        The side's curvature.
+
+    Returns
+    -------
+    ndarray, shape (n_draws,)
+        Utility units of ``c`` per bn KRW a year. Unbounded as ``|I - R|`` shrinks (the
+        reservation is held at least ``MIN_GAP`` of the status quo inside the ideal).
     """
     return curvature_slope(np.zeros_like(kappa), kappa) / np.abs(ideal - reservation)
 

@@ -54,7 +54,9 @@ def sample_batch(
     """Parameters and noise of batch ``batch`` (of ``size`` draws) of a run seeded ``seed``.
 
     A calibrated experiment's posterior rows are picked by uniforms drawn after the design
-    and the noise (:mod:`simulation.posterior`), so the rest of the batch is unchanged.
+    and the noise (:mod:`simulation.posterior`), so the rest of the batch is unchanged; the
+    scenario events' uniforms are drawn last of all (:func:`simulation.sampling.
+    draw_event_noise`), so configs without those events keep their bits.
     """
     rng = batch_rng(seed, batch)
     values, noise = sample(

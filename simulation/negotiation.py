@@ -142,6 +142,7 @@ class BatchNegotiation:
             pressure_final=self.pressure,
             high_pressure=self.high_pressure,
             trace=[],
+            open_day=np.where(self.awaiting | (self.status == ACTIVE), self.open_day, np.nan),
         )
         self.pending = Agreement.empty(n)  # deals struck ahead of their rounds
         self.queued = Agreement.empty(n)  # re-negotiations struck ahead of their votes

@@ -114,6 +114,8 @@ def outcome_columns(
         "draw": np.arange(n, dtype=np.int64),  # the row in its batch; run() sets the global one
         "outcome": outcome,
         "agreement_date": e.date(out.agree_day),
+        # the round the talks opened at (a reopening demand's); NaT: no talks
+        "talks_open_date": e.date(out.open_day),
         "in_force_date": e.date(out.in_force_day),
         "agreement_round": out.agree_round.astype(np.int16),
         "lapse_months": lapse_months,

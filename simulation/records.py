@@ -98,6 +98,7 @@ class BatchOutcome:
     pressure_final: np.ndarray
     high_pressure: np.ndarray
     trace: list[TraceEvent]
+    open_day: np.ndarray  # the talks opened (days since the first round); NaN: no talks
 
 
 OUTCOMES = ("agreed_before_expiry", "agreed_after_lapse", "no_agreement", "no_talks")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -151,3 +153,34 @@ def test_acceptance_table_matches_amount_at_utility(target, kappa, weight, discr
     finite = np.isfinite(direct)
     assert np.allclose(fast[finite], direct[finite], rtol=1e-12, atol=1e-9)
     assert np.array_equal(np.sign(fast[~finite]), np.sign(direct[~finite]))
+
+
+# --- money at the first year's rate; targets never below no deal ------------------------------
+def test_a_won_beyond_the_first_year_enters_at_the_first_years_rate_at_the_reservation():
+    """Known answer: ``m'(0) / |I - R|`` with ``m'(0) = kappa / (1 - e^-kappa)`` (1 when
+    linear), so with ``u = w m(z) + (1 - w) c`` a won a year beyond the first year weighs
+    ``(1 - w) / w`` of a won of first year at the reservation, whatever the span."""
+    from smasim.models.agents import utility_slope
+    from smasim.models.valuation import utility_per_money
+
+    # Korea-like (I < R) and U.S.-like (I > R)
+    ideal, reservation = np.array([1000.0, 1500.0]), np.array([1100.0, 1200.0])
+    kappa = np.array([0.0, 2.0])
+    rate = utility_per_money(ideal, reservation, kappa)
+    np.testing.assert_allclose(rate, [1 / 100, 2 / (1 - np.exp(-2.0)) / 300])
+    side = linear_side(reservation, ideal, weight=0.8, curvature=kappa, n_packages=1)
+    first_year = np.abs(utility_slope(side, reservation.copy(), np.zeros(2, dtype=int)))
+    np.testing.assert_allclose((1 - 0.8) * rate / first_year, 0.2 / 0.8)
+
+
+def test_a_target_never_falls_below_the_value_of_no_deal():
+    """An agreement in force worth more to a side than its ideal (d > 1): the tactic's path
+    from 1 towards d would rise; the target stays at d, so it never increases over time."""
+    side = linear_side(100.0, 120.0, deadline=100.0)
+    side = replace(side, disagreement_base=np.array([1.3]))
+    days = np.linspace(0.0, 150.0, 16)
+    tau = np.array([target_utility(side, np.array([t]), 1e9)[0] for t in days])
+    assert np.all(tau == 1.3)
+    below = replace(side, disagreement_base=np.array([0.2]))
+    tau = np.array([target_utility(below, np.array([t]), 1e9)[0] for t in days])
+    assert np.all(np.diff(tau) <= 0) and tau[0] == 1.0 and tau[-1] == pytest.approx(0.2)

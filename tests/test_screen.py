@@ -48,21 +48,30 @@ def negotiation(config: str, draws: int, *, seed: int = 11, limits: bool = False
 
 
 def first_round_by_stepping(ng: BatchNegotiation, draws: np.ndarray, r_from: int, r_to: int):
-    """Each draw's first round in ``[r_from, r_to)`` with a non-empty zone, stepping them all."""
+    """Each draw's first round in ``[r_from, r_to)`` with a non-empty zone, stepping them all;
+    never before the draw's talks open (a reopening demand's round)."""
+    start = np.maximum(r_from, ng.open_round[draws])
     first = np.full(draws.size, ng.n_rounds)
     for r in range(r_to - 1, r_from - 1, -1):
         lo, hi = ng._zone(draws, np.full(draws.size, ng.calendar.round_days[r]))
-        first = np.where((lo <= hi).any(axis=1), r, first)
+        first = np.where((lo <= hi).any(axis=1) & (r >= start), r, first)
     return first
 
 
 @pytest.mark.parametrize("limits", [False, True])
-@pytest.mark.parametrize("config", ["sma12_may2024", REOPENING_2027, "sma12_high_pressure"])
+@pytest.mark.parametrize(
+    "config",
+    # with a formula in force; with a reopening demand's hazard and linked costs (targets
+    # held at the disagreement value where it exceeds 1); with Korea's election
+    ["sma12_may2024", REOPENING_2027, "sma12_high_pressure", "today_tariff_linkage",
+     "sma13_2029"],
+)  # fmt: skip
 def test_screen_finds_the_first_round_with_a_zone(config, limits):
     # bisection following one package, checked by one round of every package, must give the
-    # round that stepping through every round gives, for every draw
+    # round that stepping through every round gives, for every draw (those still waiting
+    # for a reopening demand too: screened from their round on)
     ng = negotiation(config, 3000, limits=limits)
-    draws = np.flatnonzero(ng.status == ACTIVE)
+    draws = np.flatnonzero((ng.status == ACTIVE) | ng.awaiting)
     r_to = ng._segment_end()
     for r_from in (0, r_to // 2):
         ng._screen(draws, r_from)

@@ -92,7 +92,8 @@ class RuleSection(_Strict):
         0.0,
         ge=-0.5,
         le=1.0,
-        description="Added to the rule's rate every year (the formula plus a top-up), fraction/yr.",
+        description="Added to the rule's rate every year (the formula plus a top-up), "
+        "fraction/yr; a negative top-up (a discount) can make the amount fall.",
     )
 
     in_kind_bn_krw: float = Field(

@@ -1,8 +1,10 @@
 """A commented config template: a new scenario that extends a bundled config.
 
 ``smasim init NAME --from BASE`` writes ``NAME.toml``: an ``[experiment]`` table that
-``extends`` the bundled config ``BASE`` and renames it, and every other table, calendar event
-and parameter commented out with its meaning, unit, admissible range and ``BASE``'s value.
+``extends`` the bundled config ``BASE`` and renames it, and every other table value,
+``BASE``'s calendar events and every parameter commented out, each parameter with its
+meaning, unit, admissible range and ``BASE``'s value (table headers stay live: an empty
+table changes nothing).
 As written the file validates and runs exactly as ``BASE`` with another name; uncommenting a
 line overrides that value alone. The file is written atomically and never over an existing
 one.
@@ -53,6 +55,18 @@ def toml_value(value: Any) -> str:
 def config_template(name: str, base: str) -> str:
     """The text of a commented config ``name`` that extends the bundled config ``base``.
 
+    Parameters
+    ----------
+    name : str
+        The new config's name.
+    base : str
+        A bundled config's name.
+
+    Returns
+    -------
+    str
+        TOML text that validates as written.
+
     Raises
     ------
     ConfigError
@@ -86,21 +100,24 @@ def config_template(name: str, base: str) -> str:
         if key in ex:
             lines.append(f"# {key} = {toml_value(ex[key])}")
     for table in SIMPLE_TABLES:
+        # the header is live (an empty table changes nothing), so that uncommenting one line
+        # puts its key in this table, not in the one above
         section = data.get(table, {})
-        lines += ["", f"# [{table}]"]
+        lines += ["", f"[{table}]"]
         for key, value in section.items():
             if key in ("rules", "events"):
                 continue
             lines.append(f"# {key} = {toml_value(value)}")
+    events = data.get("calendar", {}).get("events", [])
     lines += [
         "",
-        "# Political events inside the talks (kinds: " + ", ".join(EVENTS) + "):",
-        "# [[calendar.events]]",
-        '# kind = "troop_change"',
-        "# date = 2027-06-30",
-        "",
-        "[parameters]",
+        "# Political events inside the talks (kinds: " + ", ".join(EVENTS) + ").",
+        f"# A list here replaces {base}'s whole list: keep the events you still want.",
     ]
+    for event in events or [{"kind": "troop_change", "date": dt.date(2027, 6, 30)}]:
+        lines += ["# [[calendar.events]]"]
+        lines += [f"# {k} = {toml_value(v)}" for k, v in event.items()]
+    lines += ["", "[parameters]"]
     values = data.get("parameters", {})
     group = None
     for p in PARAMETERS.values():

@@ -58,8 +58,8 @@ class Case:
 
 
 CASES: tuple[Case, ...] = tuple(Case(n, f"backtest_sma{n:02d}") for n in (6, 7, 8, 9, 10, 11, 12))
-"""The negotiations with a backtest config: every SMA since the 7th whose talks are recorded
-well enough (the 8th SMA's opening date and rounds are not recorded)."""
+"""The negotiations with a backtest config: every SMA since the 6th, the first negotiated in
+KRW (before 2005 the amounts were set in USD or mixed currencies)."""
 
 
 @dataclass(frozen=True)

@@ -167,13 +167,25 @@ def _process_pool(fn, jobs, batch_of, workers, shared):
     pool.shutdown(wait=True)
 
 
+CONNECT_TIMEOUT_S = 10  # an unreachable scheduler is an input error, reported in seconds
+
+
 def _dask(fn, jobs, batch_of, scheduler, shared):
     try:
         from distributed import Client
     except ImportError:
         msg = "executor: dask needs the dask extra: pip install 'smasim[dask]'"
         raise ValueError(msg) from None
-    with Client(scheduler) as client:
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        # distributed raises OSError ("Timed out trying to connect") or TimeoutError
+        msg = (
+            f"scheduler: cannot reach the Dask scheduler at {scheduler} within "
+            f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}); is it running?"
+        )
+        raise ValueError(msg) from None
+    with client:
         window = 2 * max(sum(client.nthreads().values()), 1)
         if shared is None:
             submit = partial(client.submit, fn, pure=False)

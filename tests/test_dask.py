@@ -53,3 +53,21 @@ def test_cli_runs_on_a_dask_cluster(cluster, tmp_path, capsys):
     local = json.loads(capsys.readouterr().out)
     remote.pop("result_folder"), local.pop("result_folder")
     assert remote == local
+
+
+@pytest.mark.slow  # ~13 s: the connection timeout itself
+def test_an_unreachable_scheduler_is_one_line_and_exit_2_within_seconds(tmp_path, capsys):
+    """It used to hang 30 s and end in a 94-line traceback. Nothing listens on port 9."""
+    import time
+
+    from smasim import cli
+    from smasim.simulation.executors import CONNECT_TIMEOUT_S
+
+    start = time.perf_counter()
+    code = cli.main(["run", "--draws", "500", "--executor", "dask",
+                     "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "r")])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.startswith("error: --scheduler: cannot reach the Dask scheduler")
+    assert time.perf_counter() - start < CONNECT_TIMEOUT_S + 15
+    assert not (tmp_path / "r").exists()

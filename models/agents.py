@@ -316,7 +316,18 @@ def coercion_accrued(
 ) -> np.ndarray:
     """Utility the side has lost to linked costs by ``day`` since ``coercion_start_day``.
 
-    Shapes as :func:`disagreement_value` (a scalar ``day`` for all draws).
+    Parameters
+    ----------
+    side : Side
+    day : ndarray, shape (n,), or float
+        Days since talks opened (a float: the same day for every draw).
+    draws : ndarray of int, shape (n,), optional
+        The draws of ``side`` that ``day`` refers to (all when omitted).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Utility, ``coercion_cost`` times the months elapsed (0 before the start).
     """
     pick = (lambda x: x) if draws is None else (lambda x: x[draws])
     elapsed = np.maximum(day - pick(side.coercion_start_day), 0.0)

@@ -273,7 +273,21 @@ def escalation_cost(value: np.ndarray, status_quo: float, aversion: np.ndarray) 
     """Korea's cost of paying ``value`` (bn KRW per year) beyond a frozen first year.
 
     ``V + eta V_+^2 / S``: convex, so a middle escalator (CPI-linked) can beat both a frozen
-    path and a steep one, as the record's most common rule did. Shapes of ``value``.
+    path and a steep one, as the record's most common rule did.
+
+    Parameters
+    ----------
+    value : ndarray, shape (n_draws,) or (n_draws, K)
+        Money beyond a frozen first year, bn KRW per year.
+    status_quo : float
+        ``S``, bn KRW per year.
+    aversion : ndarray, shape (n_draws,)
+        ``eta`` (``kr_escalation_aversion``), dimensionless.
+
+    Returns
+    -------
+    ndarray, shape of ``value``
+        bn KRW per year.
     """
     eta = aversion if value.ndim == 1 else aversion[:, None]
     return value + eta * np.maximum(value, 0.0) ** 2 / status_quo

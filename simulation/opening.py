@@ -69,8 +69,20 @@ def opened_sides(ng: Any, us: Side, kr: Side) -> tuple[Side, Side]:
 
     Korea's clock also starts no earlier than its current negotiators took over
     (``ng.kr_clock_start``, after a Korean presidential election), and the costs the U.S.
-    links to the talks run from the opening on. ``ng`` supplies ``open_day`` and
-    ``kr_clock_start``, each shape (n_draws,), days since the first round.
+    links to the talks run from the opening on.
+
+    Parameters
+    ----------
+    ng : BatchNegotiation
+        Supplies ``open_day`` and ``kr_clock_start``, each shape (n_draws,), days since the
+        first round.
+    us, kr : Side
+        The sides as built from the parameters (clocks from day 0).
+
+    Returns
+    -------
+    (Side, Side)
+        The same objects when no draw opens late and Korea's negotiators never changed.
     """
     if not ng.open_day.any() and not ng.kr_clock_start.any():
         return us, kr

@@ -65,8 +65,13 @@ N_EVENT_NOISE = len(EVENT_NOISE)
 
 
 def draw_event_noise(noise: Noise, rng: np.random.Generator) -> Noise:
-    """``noise`` with its scenario-event uniforms drawn from ``rng`` (the batch's last draw)."""
-    events = rng.random((noise.talks.shape[0], N_EVENT_NOISE))
+    """``noise`` with its scenario-event uniforms drawn from ``rng`` (the batch's last draw).
+
+    One ``rng.random(n)`` per event in :data:`EVENT_NOISE` order, so an event added at the
+    end leaves the uniforms of the others unchanged.
+    """
+    n = noise.talks.shape[0]
+    events = np.column_stack([rng.random(n) for _ in EVENT_NOISE]).reshape(n, N_EVENT_NOISE)
     return Noise(noise.talks, noise.election, noise.ratification, events)
 
 

@@ -234,3 +234,31 @@ def test_an_in_kind_package_is_worth_its_value_per_year_of_the_horizon(reopening
     # no in-kind part anywhere: the menu itself, untouched (so such configs keep their bits)
     plain = np.zeros((DRAWS, experiment.setting.packages.size))
     assert with_in_kind(plain, experiment.setting.packages, 3, rate, 0.7) is plain
+
+
+def test_each_event_draws_its_own_stream_of_uniforms():
+    """Column j is the j-th ``rng.random(n)`` after everything else: an event added at the
+    end of EVENT_NOISE leaves the others' uniforms, and so their configs' bits, unchanged."""
+    from smasim.simulation.sampling import draw_event_noise
+
+    n = 7
+    noise = Noise(np.zeros(n), np.zeros(n), np.zeros((n, 1)))
+    got = draw_event_noise(noise, np.random.default_rng(3)).events
+    rng = np.random.default_rng(3)
+    for j in range(len(EVENT_NOISE)):
+        np.testing.assert_array_equal(got[:, j], rng.random(n))
+
+
+def test_a_second_event_of_a_kind_is_refused(tmp_path):
+    """Each scenario event kind has one uniform per draw: a second Korean election would
+    repeat the first winner and apply its shift twice."""
+    from smasim.experiments.config.constants import ConfigError
+
+    path = tmp_path / "two.toml"
+    path.write_text(
+        '[experiment]\nextends = "sma13_2029"\nname = "two"\n\n'
+        '[[calendar.events]]\nkind = "kr_election"\ndate = 2030-06-04\n\n'
+        '[[calendar.events]]\nkind = "kr_election"\ndate = 2031-06-04\n'
+    )
+    with pytest.raises(ConfigError, match="at most one 'kr_election'"):
+        load_config(path)

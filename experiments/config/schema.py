@@ -215,6 +215,10 @@ class CalendarSection(_Strict):
             self.election is None or self.inauguration <= self.election
         ):
             raise ValueError("inauguration must come after an election")
+        for kind in ("troop_change", "kr_election"):
+            # each kind draws one uniform per draw: a second one would repeat the first
+            if sum(e.kind == kind for e in self.events) > 1:
+                raise ValueError(f"events: at most one {kind!r} event")
         listed = [x for x in d if x <= self.hard_stop]
         n = len(listed) + (self.hard_stop - listed[-1]).days // self.round_interval_days
         if n > MAX_ROUNDS:

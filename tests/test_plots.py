@@ -229,3 +229,26 @@ def test_history_package_data_matches_the_record():
 def test_readme_example_figure_is_a_small_valid_png():
     """Protects: the README's example figure exists, is a valid PNG and stays under 300 kB."""
     assert_valid_png(REPO_ROOT / "docs" / "compare_example_fan.png", max_bytes=300_000)
+
+
+def test_the_fan_chart_marks_an_amount_many_draws_pay_exactly():
+    """A band hides an atom (e.g. the frozen status quo paid through a lapse): a year where
+    one amount is paid by 5 % or more of the draws is marked with its share; a year every
+    draw pays alike (a known amount) and a spread-out year are not."""
+    from types import SimpleNamespace
+
+    from smasim.experiments.comparison.plots import _atoms
+
+    rng = np.random.default_rng(0)
+    spread = rng.uniform(1450, 1600, 1000)
+    frozen = spread.copy()
+    frozen[:120] = 1402.8  # 12 % at the status quo
+    s = SimpleNamespace(
+        report_years=(2025, 2026, 2027),
+        columns={
+            "amount_2025_bn_krw": np.full(1000, 1402.8),
+            "amount_2026_bn_krw": frozen,
+            "amount_2027_bn_krw": spread,
+        },
+    )
+    assert _atoms(s) == [(2026, 1402.8, 0.12)]

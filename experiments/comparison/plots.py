@@ -36,7 +36,7 @@ from smasim.experiments.runs.folders import StoreError, atomic_folder, require_e
 HISTORY_YEARS = (2005, 2025)
 """Years of the record drawn before the simulated paths."""
 
-DPI = 110
+DPI = 150
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,11 @@ def fan_chart_figure(scenarios: Sequence[Scenario]):
             ax.plot(
                 ref_years, ref_median, color="0.35", ls="--", lw=1.2, label=f"median of {ref.label}"
             )
+        for year, value, share in _atoms(s):
+            # a band hides that many draws pay one amount exactly (the frozen status quo)
+            ax.plot([year], [value], marker="D", ms=5, color="black", zorder=5)
+            ax.annotate(f"{share:.0%} of draws: {value:,.1f}", (year, value), fontsize=7,
+                        xytext=(4, -10), textcoords="offset points")  # fmt: skip
         ax.axvline(hist_years[-1] + 0.5, color="0.6", ls=":", lw=1)
         ax.set_title(f"{s.label} ({s.draws:,} draws)", fontsize=10)
         ax.set_xlabel("year")
@@ -165,6 +170,31 @@ def fan_chart_figure(scenarios: Sequence[Scenario]):
         fontsize=12,
     )
     return fig
+
+
+ATOM_SHARE = 0.05  # a single amount paid by at least this share of draws is marked
+
+
+def _atoms(s: Scenario) -> list[tuple[int, float, float]]:
+    """Years in which one amount (to 0.1 bn KRW) is paid by at least ``ATOM_SHARE`` of draws.
+
+    Returns
+    -------
+    list of (int, float, float)
+        ``(year, amount in bn KRW, share of draws)``; a year all draws pay alike (a known
+        amount) is left out.
+    """
+    atoms = []
+    for year in s.report_years:
+        amounts = s.columns[f"amount_{year}_bn_krw"]
+        amounts = np.round(amounts[np.isfinite(amounts)], 1)
+        if amounts.size == 0:
+            continue
+        values, counts = np.unique(amounts, return_counts=True)
+        share = counts.max() / amounts.size
+        if ATOM_SHARE <= share < 1.0:  # a year everyone pays alike (a known amount) is no atom
+            atoms.append((int(year), float(values[counts.argmax()]), float(share)))
+    return atoms
 
 
 def _path_quantiles(s: Scenario) -> np.ndarray:

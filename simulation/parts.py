@@ -20,12 +20,13 @@ def part_name(batch: int) -> str:
 
 def write_part(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     """Write ``columns`` (each shape (n,)) to ``path`` atomically, zstd-compressed."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from smasim.simulation.columns import arrow_table
 
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(pa.table(columns), tmp, compression="zstd")
+    pq.write_table(arrow_table(columns), tmp, compression="zstd")
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)

@@ -13,6 +13,7 @@ import numpy as np
 
 from smasim.models.packages import EscalationRule
 from smasim.models.pressure import Setting
+from smasim.simulation.columns import OUTCOME_CODES, arrow_table
 from smasim.simulation.posterior import PosteriorDraws
 from smasim.simulation.sampling import Design, ParameterSpec
 
@@ -101,7 +102,7 @@ class BatchOutcome:
     open_day: np.ndarray  # the talks opened (days since the first round); NaN: no talks
 
 
-OUTCOMES = ("agreed_before_expiry", "agreed_after_lapse", "no_agreement", "no_talks")
+OUTCOMES = OUTCOME_CODES  # the per-draw ``outcome`` codes 0-3, by code
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,22 @@ class RunResult:
     workers: int = 1
 
     def to_arrow(self):
-        """The per-draw table as a :class:`pyarrow.Table`."""
-        import pyarrow as pa
+        """The per-draw table as a :class:`pyarrow.Table`.
 
-        return pa.table(self.columns)
+        Each field's unit and meaning are in its metadata (:mod:`simulation.columns`).
+        """
+        return arrow_table(self.columns)
 
     def to_pandas(self):
-        """The per-draw table as a :class:`pandas.DataFrame` (needs pandas)."""
-        return self.to_arrow().to_pandas()
+        """The per-draw table as a :class:`pandas.DataFrame` (needs pandas).
+
+        Dates are datetimes; ``outcome`` is a categorical labelled by :data:`OUTCOMES`.
+        """
+        import pandas as pd
+
+        df = self.to_arrow().to_pandas()
+        df["outcome"] = pd.Categorical.from_codes(df["outcome"], categories=list(OUTCOMES))
+        for name in df.columns:
+            if name.endswith("_date"):  # Arrow dates arrive as objects
+                df[name] = pd.to_datetime(df[name])
+        return df

@@ -442,3 +442,37 @@ def test_more_draws_than_memory_holds_is_one_line(capsys):
     assert cli.main(["run", "--draws", "1000000000", "--no-draws"]) == 2
     err = capsys.readouterr().err
     assert "--draws" in err and "GB" in err and len(err.strip().splitlines()) == 1
+
+
+def test_parts_carry_each_columns_unit_and_meaning(tmp_path):
+    """A per-draw table read by any Parquet tool says what its numbers are: units and the
+    outcome codes' labels are field metadata."""
+    import pyarrow.parquet as pq
+
+    from smasim.experiments.config.load import build_experiment, load_config
+    from smasim.experiments.runs.store import write_run
+    from smasim.simulation.montecarlo import run
+
+    cfg = load_config("sma12_may2024")
+    result = run(build_experiment(cfg), draws=300, seed=2)
+    folder = write_run(result, tmp_path / "r", config={})
+    part = next((folder / "draws").glob("part-*.parquet"))
+    schema = pq.read_schema(part)
+    assert schema.field("amount_2026_bn_krw").metadata[b"unit"] == b"bn KRW per year"
+    assert b"3 = no_talks" in schema.field("outcome").metadata[b"description"]
+    assert schema.field("param_us_pressure").metadata[b"unit"] == b"index 0-1"
+    assert schema.field("noise_talks").metadata[b"unit"] == b"uniform in [0, 1)"
+
+
+def test_to_pandas_labels_the_outcome_codes():
+    pd = pytest.importorskip("pandas")
+    from smasim.experiments.config.load import build_experiment, load_config
+    from smasim.simulation.montecarlo import run
+
+    result = run(build_experiment(load_config("sma12_may2024")), draws=300, seed=2)
+    df = result.to_pandas()
+    assert isinstance(df["outcome"].dtype, pd.CategoricalDtype)
+    assert list(df["outcome"].cat.categories)[3] == "no_talks"
+    codes = df["outcome"].cat.codes.to_numpy()
+    assert (codes == result.columns["outcome"]).all()
+    assert pd.api.types.is_datetime64_any_dtype(df["agreement_date"])

@@ -18,8 +18,29 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from smasim.experiments.config.constants import DEFAULT_CONFIG, MAX_DRAWS
 
-out_console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+def printable(text: str) -> str:
+    """``text`` with every control character but line breaks and tabs escaped (``\\x1b``).
+
+    Paths and names typed on the command line are echoed back ("results in OUT"); escaped,
+    a terminal escape sequence in them (OSC 52 clipboard writes, title changes) prints as
+    text instead of acting.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else repr(c)[1:-1] for c in text)
+
+
+class SafeConsole(Console):
+    """A rich console whose string arguments reach the terminal through :func:`printable`."""
+
+    def print(self, *objects, **kwargs) -> None:
+        """As :meth:`rich.console.Console.print`, with control characters escaped."""
+        super().print(*(printable(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out_console = SafeConsole(highlight=False)
+err_console = SafeConsole(stderr=True, highlight=False)
 
 
 def print_markdown(text: str) -> None:

@@ -650,3 +650,30 @@ def test_a_draw_trace_prints_as_its_story():
     assert text.splitlines()[0].startswith("sma12_may2024, draw 3: status quo 1,402.8")
     assert "outcome: " in text and "path (bn KRW): 2026 " in text
     assert len(repr(t)) < 200 and "draw=3" in repr(t)
+
+
+def test_escape_sequences_typed_on_the_command_line_never_reach_the_terminal(
+    tmp_path, monkeypatch, capsys
+):
+    """A path or name typed with a terminal escape (OSC 52 clipboard write, OSC 0 title, CSI
+    clear) is echoed back escaped, on success ("results in OUT") and in errors alike."""
+    from smasim import cli
+
+    monkeypatch.chdir(tmp_path)
+    osc52, osc0, csi = "\x1b]52;c;SGVsbG8=\x07", "\x1b]0;pwn\x07", "\x1b[2J"
+    assert cli.main(["run", "--draws", "200", "--out", "r1"]) == 0
+    cases = [
+        (["run", "--draws", "200", "--out", f"o{osc0}"], 0),
+        (["plot", "r1", "--out", f"p{osc52}"], 0),
+        (["init", "nm", "--out", f"f{csi}.toml"], 0),
+        (["run", f"x{osc52}"], 2),
+        (["compare", f"a{csi}", "r1"], 2),
+        (["discover", "r1", "--outcome", f"outcome{csi}==2"], 2),
+        (["sweep", "--param", f"a{csi}"], 2),
+    ]
+    capsys.readouterr()
+    for argv, code in cases:
+        assert cli.main(argv) == code, argv
+        out = capsys.readouterr()
+        assert "\x1b" not in out.out + out.err, argv
+        assert "\\x1b" in out.out + out.err, argv  # shown, escaped

@@ -94,14 +94,17 @@ def compare(
 def plot(
     result: Annotated[Path, typer.Argument(help="Result folder of smasim run.")],
     out: Annotated[
-        Path | None, typer.Option(help="Folder for the PNG figures (default: RESULT/plots).")
+        Path | None, typer.Option(help="Folder for the figures (default: RESULT/plots).")
     ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="png (150 dpi), or svg / pdf (vector, for reports).")
+    ] = "png",
     as_json: JsonOpt = False,
 ) -> None:
-    """Draw one run's fan chart, first-year ECDF and agreement dates (PNG files)."""
+    """Draw one run's fan chart, first-year ECDF and agreement dates."""
     from smasim.experiments.comparison.plots import plot_run
 
-    figures = plot_run(result, out=out)
+    figures = plot_run(result, out=out, fmt=fmt)
     if as_json:
         print(json.dumps({"files": [str(p) for p in figures.paths()]}, indent=2))
         return

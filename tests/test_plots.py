@@ -84,6 +84,26 @@ def test_plot_command_writes_three_valid_pngs(tmp_path, capsys, folders):
         assert_valid_png(Path(f))
 
 
+@pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<?xml"), ("pdf", b"%PDF")])
+def test_plot_writes_vector_figures_for_reports(tmp_path, capsys, folders, fmt, magic):
+    """`--format svg|pdf` writes the same three figures as vector files."""
+    out = tmp_path / "figs"
+    code, stdout, err = run_main(
+        ["plot", folders["base"], "--out", out, "--format", fmt, "--json"], capsys
+    )
+    assert code == 0, err
+    files = [Path(f) for f in json.loads(stdout)["files"]]
+    assert [f.stem for f in files] == [Path(n).stem for n in FIGURES]
+    assert all(f.suffix == f".{fmt}" and f.read_bytes().startswith(magic) for f in files)
+
+
+def test_plot_refuses_an_unknown_format_naming_the_flag(tmp_path, capsys, folders):
+    code, _, err = run_main(["plot", folders["base"], "--out", tmp_path / "f", "--format",
+                             "gif"], capsys)  # fmt: skip
+    assert code == 2 and err.startswith("error: --format: choose one of png, svg, pdf")
+    assert not (tmp_path / "f").exists()
+
+
 def test_plot_defaults_to_the_run_folder_and_keeps_it_intact(capsys, folders):
     """Protects: without --out the figures go to RUN/plots and the run's draws still pass
     their checksum."""

@@ -1,4 +1,4 @@
-"""Figures of one run or of scenarios compared (matplotlib, PNG).
+"""Figures of one run or of scenarios compared (matplotlib; PNG, SVG or PDF).
 
 Three figures, each for one or more scenarios
 (:class:`smasim.experiments.comparison.scenario.Scenario`):
@@ -181,8 +181,7 @@ def _atoms(s: Scenario) -> list[tuple[int, float, float]]:
     Returns
     -------
     list of (int, float, float)
-        ``(year, amount in bn KRW, share of draws)``; a year all draws pay alike (a known
-        amount) is left out.
+        ``(year, amount in bn KRW, share)``; a year all draws pay alike is left out.
     """
     atoms = []
     for year in s.report_years:
@@ -331,38 +330,47 @@ def _talks_open(s: Scenario) -> np.datetime64:
     return np.datetime64(str(s.config["calendar"]["round_dates"][0]), "D")
 
 
+FORMATS = ("png", "svg", "pdf")
+
+
 def save_png(fig, path: str | Path, *, dpi: int = DPI) -> Path:
-    """Write ``fig`` as a PNG file and return its path."""
+    """Write ``fig`` in the format its suffix names (png, svg, pdf) and return its path."""
     path = Path(path)
-    fig.savefig(path, dpi=dpi, format="png")
+    fig.savefig(path, dpi=dpi, format=path.suffix[1:])
     return path
 
 
-def plot_scenarios(scenarios: Sequence[Scenario], *, folder: str | Path, dpi: int = DPI) -> Figures:
+def plot_scenarios(
+    scenarios: Sequence[Scenario], *, folder: str | Path, dpi: int = DPI, fmt: str = "png"
+) -> Figures:
     """Draw the three figures of one or more scenarios into ``folder`` (created if needed).
+
+    ``fmt`` is the files' format: png (raster, ``dpi``), svg or pdf (vector, for reports).
 
     Returns
     -------
     Figures
     """
     require_matplotlib()
+    if fmt not in FORMATS:
+        raise ValueError(f"fmt: choose one of {', '.join(FORMATS)}, got {fmt!r}")
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"out: cannot create {folder}: {exc.strerror}") from None
     return Figures(
-        fan_chart=save_png(fan_chart_figure(scenarios), folder / "fan_chart.png", dpi=dpi),
+        fan_chart=save_png(fan_chart_figure(scenarios), folder / f"fan_chart.{fmt}", dpi=dpi),
         first_year_ecdf=save_png(
-            first_year_ecdf_figure(scenarios), folder / "first_year_ecdf.png", dpi=dpi
+            first_year_ecdf_figure(scenarios), folder / f"first_year_ecdf.{fmt}", dpi=dpi
         ),
         agreement_dates=save_png(
-            agreement_dates_figure(scenarios), folder / "agreement_dates.png", dpi=dpi
+            agreement_dates_figure(scenarios), folder / f"agreement_dates.{fmt}", dpi=dpi
         ),
     )
 
 
-def plot_run(folder: str | Path, *, out: str | Path | None = None) -> Figures:
+def plot_run(folder: str | Path, *, out: str | Path | None = None, fmt: str = "png") -> Figures:
     """Draw the three figures of one result folder.
 
     Parameters
@@ -370,8 +378,9 @@ def plot_run(folder: str | Path, *, out: str | Path | None = None) -> Figures:
     folder : path
         A result folder of ``smasim run``.
     out : path, optional
-        A new (or empty) folder for the PNG files, written atomically like every result
+        A new (or empty) folder for the figures, written atomically like every result
         folder. By default ``FOLDER/plots``, whose figures a new plot replaces.
+    fmt : {"png", "svg", "pdf"}
 
     Returns
     -------
@@ -384,8 +393,8 @@ def plot_run(folder: str | Path, *, out: str | Path | None = None) -> Figures:
     """
     scenario = load_scenario(folder)
     if out is None:
-        return plot_scenarios([scenario], folder=Path(folder) / "plots")
+        return plot_scenarios([scenario], folder=Path(folder) / "plots", fmt=fmt)
     require_empty(out)
     drawn: list[Figures] = []
-    atomic_folder(out, lambda tmp: drawn.append(plot_scenarios([scenario], folder=tmp)))
+    atomic_folder(out, lambda tmp: drawn.append(plot_scenarios([scenario], folder=tmp, fmt=fmt)))
     return Figures(*(Path(out) / Path(p).name for p in drawn[0].paths()))

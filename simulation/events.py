@@ -35,6 +35,20 @@ from smasim.simulation.records import CalendarEvent
 Labeller = Callable[[int], str]
 
 
+def election_winner(values: dict, noise: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Who wins the U.S. election in each draw (its noise is drawn up front).
+
+    Returns
+    -------
+    high : ndarray of bool, shape (n_draws,)
+        A high-pressure administration wins (noise below ``p_high_pressure``).
+    pressure : ndarray, shape (n_draws,)
+        The winner's pressure index.
+    """
+    high = noise.election < values["p_high_pressure"]
+    return high, np.where(high, values["us_pressure_if_high"], values["us_pressure_if_low"])
+
+
 def election(ng: Any, event: CalendarEvent) -> Generator:
     """The U.S. presidential election: a high-pressure winner with ``p_high_pressure``.
 
@@ -42,9 +56,8 @@ def election(ng: Any, event: CalendarEvent) -> Generator:
     the term a renegotiation would meet); it takes office at the inauguration.
     """
     yield ng.env.timeout(event.day - ng.env.now)
-    high = ng.noise.election < ng.v["p_high_pressure"]
+    high, winner = election_winner(ng.v, ng.noise)
     ng.high_pressure[:] = high
-    winner = np.where(high, ng.v["us_pressure_if_high"], ng.v["us_pressure_if_low"])
     ng.new_outlook(replace(ng.outlook, successor_pressure=winner))
     for i in ng.traced_draws():
         ng.log(-1, "election", draw=i, high_pressure=bool(high[i]), pressure=float(winner[i]))

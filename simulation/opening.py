@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from smasim.models.agents import Side
+from smasim.simulation.events import election_winner
 
 DAYS_PER_YEAR = 365.25
 
@@ -49,9 +50,7 @@ def opening_rounds(values: dict, noise: Any, calendar: Any) -> np.ndarray:
     before, after = per_day * values["us_pressure"], per_day * values["us_pressure"]
     switch = calendar.inauguration_day
     if calendar.election_day is not None and np.isfinite(switch):
-        high = noise.election < values["p_high_pressure"]
-        winner = np.where(high, values["us_pressure_if_high"], values["us_pressure_if_low"])
-        after = per_day * winner
+        after = per_day * election_winner(values, noise)[1]
     else:
         switch = np.inf
     need = -np.log1p(-noise.event("reopening"))  # cumulative hazard at the demand

@@ -19,7 +19,7 @@ What is NOT re-implemented is the preference model: each side's primitives (rese
 ideal, weights, the money value ``c_k`` of each package, the in-force floor factors, the
 disagreement base, Korea's look-ahead shift) come from the engine's own builders
 :func:`models.pressure.us_side`, :func:`models.pressure.kr_side` and
-:func:`models.pressure.package_tables`, called on 1-element arrays, and the president's veto
+:func:`models.setting.package_tables`, called on 1-element arrays, and the president's veto
 utility from :func:`models.pressure.veto_utility`. The reference checks the negotiation loop
 (round stepping, events, veto, ratification, the solves), not the valuation of packages.
 
@@ -106,7 +106,8 @@ from smasim.models.acceptance import has_zone
 from smasim.models.agents import Side
 from smasim.models.general import GeneralProblem, solve
 from smasim.models.outlook import Outlook
-from smasim.models.pressure import kr_side, package_tables, us_side, veto_utility
+from smasim.models.pressure import kr_side, us_side, veto_utility
+from smasim.models.setting import package_tables
 from smasim.models.valuation import next_inauguration_year
 from smasim.simulation.records import ACTIVE, DONE, FAILED, NO_TALKS, PENDING
 from smasim.simulation.sampling import Noise

@@ -92,7 +92,7 @@ class Side:
     floor_factor : ndarray, shape (n_draws, K)
         A floor ``F`` on the U.S. side's acceptance (a veto, the agreement in force) holds
         package ``k`` to first years ``b >= F / floor_factor``; 1 unless an agreement is in
-        force (see :func:`models.pressure.in_force_floor`).
+        force (see :func:`models.setting.in_force_floor`).
     disagreement_base : ndarray, shape (n_draws,)
         Utility of no deal before expiry: 0 after an SMA expires (the reservation with the
         worst package), the value of the agreement in force while one runs.

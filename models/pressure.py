@@ -43,7 +43,7 @@ International Organization 42(3), 427-460.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
@@ -54,137 +54,15 @@ from smasim.models.outlook import (
     increases,
     successor_jump,
 )
-from smasim.models.packages import EscalationRule, PackageSet
+from smasim.models.setting import PackageTables, Setting, package_tables
 from smasim.models.valuation import (
-    ValueTerms,
-    common_horizon,
     escalation_cost,
     expected_next_jump,
     utility_per_money,
-    value_terms,
     with_in_kind,
 )
 
 MIN_GAP = 1e-6  # smallest |I - R| relative to the status quo
-
-
-@dataclass(frozen=True)
-class Setting:
-    """The fixed frame of one negotiation.
-
-    Parameters
-    ----------
-    status_quo : float
-        Amount paid in the year before ``start_year``, bn KRW per year (also paid during a
-        lapse when no agreement is in force).
-    packages : PackageSet
-    horizon_years : int
-        Years of payments each side values (at least the longest term plus one is used:
-        :func:`models.valuation.common_horizon`).
-    start_year : int
-        First year the new agreement covers.
-    talks_year : int
-        Year the talks open (the administration in office serves to the next inauguration).
-    status_quo_rule : EscalationRule
-        How the amount moves without a new deal.
-    in_force_years : int
-        Years from ``start_year`` on that the agreement in force still covers (0 after an
-        expiry): while it runs, its path is each side's disagreement point.
-    """
-
-    status_quo: float
-    packages: PackageSet
-    horizon_years: int
-    start_year: int = 2026
-    talks_year: int = 2024
-    status_quo_rule: EscalationRule = field(
-        default_factory=lambda: EscalationRule("frozen", "frozen")
-    )
-    in_force_years: int = 0
-
-
-@dataclass(frozen=True)
-class PackageTables:
-    """Per-draw package quantities that pressure does not move, computed once per batch.
-
-    Attributes
-    ----------
-    growth : ndarray, shape (n_draws, K)
-        Annual growth of each package's rule, fraction per year.
-    floor_factor : ndarray, shape (n_draws, K)
-        ``1 / r_k`` of :func:`in_force_floor` (1 when no agreement is in force).
-    floor : ndarray, shape (n_draws,)
-        The in-force formula's first-year amount, bn KRW; ``-inf`` when none is in force.
-    in_force_growth : ndarray, shape (n_draws,)
-        Growth of the agreement in force, fraction per year.
-    us_values, kr_values : ValueTerms
-        Each side's package values but for the expected jump (:mod:`models.valuation`).
-    us_in_force, kr_in_force : ValueTerms
-        The same for the agreement in force (one column).
-    """
-
-    growth: np.ndarray
-    floor_factor: np.ndarray
-    floor: np.ndarray
-    in_force_growth: np.ndarray
-    us_values: ValueTerms
-    kr_values: ValueTerms
-    us_in_force: ValueTerms
-    kr_in_force: ValueTerms
-
-
-def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTables:
-    """The :class:`PackageTables` of a batch of draws with parameters ``v``."""
-    pk = setting.packages
-    by_rule = pk.rule_growth(v["cpi_rate"], v["defense_growth_rate"])
-    growth = np.repeat(by_rule, len(pk.durations), axis=1)
-    g_sq = setting.status_quo_rule.annual_rate(v["cpi_rate"], v["defense_growth_rate"])
-    if setting.in_force_years > 0:
-        r = in_force_floor(growth, pk.duration, g_sq, setting.in_force_years)
-        floor = setting.status_quo * (1.0 + g_sq)
-    else:
-        r, floor = np.ones_like(growth), np.full(g_sq.shape, -np.inf)
-    horizon = common_horizon(setting.horizon_years, pk.duration)
-    in_force_term = np.array([max(setting.in_force_years, 1)])
-
-    def terms(rate):
-        menu = value_terms(by_rule, np.asarray(pk.durations), v["cpi_rate"], rate, horizon)
-        held = value_terms(g_sq[:, None], in_force_term, v["cpi_rate"], rate, horizon)
-        return menu, held
-
-    (us_values, us_in_force), (kr_values, kr_in_force) = (
-        terms(v["us_discount_rate"]),
-        terms(v["kr_discount_rate"]),
-    )
-    return PackageTables(
-        growth=growth,
-        floor_factor=1.0 / r,
-        floor=floor,
-        in_force_growth=g_sq,
-        us_values=us_values,
-        kr_values=kr_values,
-        us_in_force=us_in_force,
-        kr_in_force=kr_in_force,
-    )
-
-
-def in_force_floor(
-    growth: np.ndarray, duration: np.ndarray, in_force_growth: np.ndarray, years: int
-) -> np.ndarray:
-    """``r_k``: the least first year of package ``k`` per unit of the formula's first year.
-
-    The first year of package ``k`` must be at least ``r_k`` times the formula's for the package
-    to pay at least the agreement in force in each of its remaining ``years``:
-    ``r_k = max_j (1 + g_sq)^j / (1 + g_k)^min(j, n_k - 1)`` over ``j < years`` (after its
-    term a package's last year continues). Shape (n_draws, K); at least 1.
-    """
-    r = np.ones_like(growth)
-    formula, package = np.ones_like(in_force_growth), np.ones_like(growth)
-    for j in range(1, years):
-        formula = formula * (1.0 + in_force_growth)
-        package = np.where(j <= duration[None, :] - 1, package * (1.0 + growth), package)
-        r = np.maximum(r, formula[:, None] / package)
-    return r
 
 
 def _side_values(

@@ -36,14 +36,13 @@ from smasim.models.agents import (
 from smasim.models.bargaining import CONCEPTS, Agreement, solve_zone
 from smasim.models.outlook import Outlook
 from smasim.models.pressure import (
-    Setting,
     kr_side,
     nash_weight,
-    package_tables,
     round_discount,
     us_side,
     veto_utility,
 )
+from smasim.models.setting import Setting, package_tables
 from smasim.simulation.events import EVENTS
 from smasim.simulation.opening import opened_sides, opening_rounds
 from smasim.simulation.ratification import plan_retries, queue_retries, ratification

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from smasim.models.packages import EscalationRule
-from smasim.models.pressure import Setting
+from smasim.models.setting import Setting
 from smasim.simulation.columns import OUTCOME_CODES, arrow_table
 from smasim.simulation.posterior import PosteriorDraws
 from smasim.simulation.sampling import Design, ParameterSpec

@@ -17,7 +17,8 @@ import pytest
 
 from smasim.experiments.config.load import build_experiment, bundled_configs, load_config
 from smasim.models.outlook import Outlook, expected_jump, increases
-from smasim.models.pressure import in_force_floor, kr_side, package_tables
+from smasim.models.pressure import kr_side
+from smasim.models.setting import in_force_floor, package_tables
 from smasim.models.valuation import (
     common_horizon,
     expected_next_jump,

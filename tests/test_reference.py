@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:  # benchmarks/ is not part of the installed packag
 from benchmarks import reference as reference_module  # noqa: E402
 from benchmarks.reference import reference_negotiate  # noqa: E402
 from smasim.experiments.config.load import build_experiment, load_config  # noqa: E402
-from smasim.models.pressure import package_tables  # noqa: E402
+from smasim.models.setting import package_tables  # noqa: E402
 from smasim.simulation.montecarlo import batch_rng, negotiate  # noqa: E402
 from smasim.simulation.opening import opening_rounds  # noqa: E402
 from smasim.simulation.records import DONE, FAILED, NO_TALKS, CalendarEvent  # noqa: E402

@@ -26,7 +26,7 @@ from smasim.experiments.config.schema import (
 )
 from smasim.experiments.config.specs import check_reservations, parameter_specs
 from smasim.models.packages import EscalationRule, PackageSet
-from smasim.models.pressure import Setting
+from smasim.models.setting import Setting
 from smasim.simulation.posterior import PosteriorDraws, posterior_draws, read_posterior
 from smasim.simulation.records import Calendar, CalendarEvent, Experiment
 

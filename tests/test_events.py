@@ -236,6 +236,40 @@ def test_an_in_kind_package_is_worth_its_value_per_year_of_the_horizon(reopening
     assert with_in_kind(plain, experiment.setting.packages, 3, rate, 0.7) is plain
 
 
+
+def test_the_package_deal_scenario_pairs_with_today_base_and_adds_one_in_kind_rule():
+    """``today_package_deal`` only adds a rule and fixes a constant: its batches draw the same
+    parameters and noise as ``today_base``'s (so ``compare`` pairs them draw by draw), and its
+    menu is ``today_reopening``'s plus the formula with an in-kind package."""
+    deal, base, reopening = (build_experiment(load_config(name)) for name in
+                             ("today_package_deal", "today_base", "today_reopening"))  # fmt: skip
+    v_deal, n_deal = sample_batch(deal, 20261126, 0, 500)
+    v_base, n_base = sample_batch(base, 20261126, 0, 500)
+    # today_base sets the reopening's rate and costs to constants; every sampled value matches
+    sampled = [name for name, x in v_base.items() if np.ptp(x) > 0]
+    assert len(sampled) > 20
+    for name in sampled:
+        np.testing.assert_array_equal(v_deal[name], v_base[name], err_msg=name)
+    np.testing.assert_array_equal(n_deal.events, n_base.events)
+    rules = deal.setting.packages.rules
+    assert rules[:-1] == reopening.setting.packages.rules
+    assert rules[-1].in_kind_bn_krw > 0 and rules[-1].kind == "cpi"
+
+
+def test_an_in_kind_package_worth_nothing_to_the_us_is_never_agreed(reopening):
+    """Property: a package that costs Korea its value and gives Washington nothing is
+    dominated by the same rule without it, so no draw agrees to it."""
+    experiment, values, noise = reopening
+    base_rules = experiment.setting.packages.rules
+    arms = replace(base_rules[1], name="cpi_cap5_arms", in_kind_bn_krw=1450.0)
+    packages = replace(experiment.setting.packages, rules=(*base_rules, arms))
+    with_arms = replace(experiment, setting=replace(experiment.setting, packages=packages))
+    cols = table(with_arms, {**values, "in_kind_us_value": np.zeros(DRAWS)}, noise)
+    agreed = cols["package"] >= 0
+    assert agreed.sum() > 100
+    in_kind = cols["package"] >= len(base_rules) * len(packages.durations)
+    assert not in_kind[agreed].any()
+
 def test_each_event_draws_its_own_stream_of_uniforms():
     """Column j is the j-th ``rng.random(n)`` after everything else: an event added at the
     end of EVENT_NOISE leaves the others' uniforms, and so their configs' bits, unchanged."""

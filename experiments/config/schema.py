@@ -1,6 +1,6 @@
 """The config schema: the four TOML tables as validated pydantic models.
 
-A config is a TOML file with four tables (see the README's config reference):
+A config is a TOML file with four tables (see the config reference, ``docs/config.md``):
 
 * ``[experiment]``: name, information date, seed, draws, batch size, design, solution concept;
   ``extends = "NAME"`` starts from a bundled config and overrides only what is written.

@@ -172,7 +172,7 @@ class RunResult:
     seed : int
     draws : int
     columns : dict of str to ndarray, each shape (draws,)
-        The per-draw table (see the README's output format).
+        The per-draw table (see the output format, ``docs/output.md``).
     summary : dict
         JSON-ready summary (see :func:`summarize`).
     elapsed_s : float

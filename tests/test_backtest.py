@@ -242,7 +242,7 @@ def test_calibrate_cli_writes_its_folder_and_json(tmp_path, capsys):
     assert json.loads((out / "calibration.json").read_text())["seed"] == data["seed"]
 
 
-def test_readme_backtest_figure_is_a_small_png():
+def test_the_backtest_page_figure_is_a_small_png():
     path = Path(__file__).resolve().parents[1] / "docs" / "backtest.png"
     if not path.parent.is_dir():
         pytest.skip("not a checkout: no docs/ folder")

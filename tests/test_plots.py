@@ -246,8 +246,8 @@ def test_history_package_data_matches_the_record():
     assert amounts.tolist() == [float(r["amount_krw_billion"]) for r in rows]
 
 
-def test_readme_example_figure_is_a_small_valid_png():
-    """Protects: the README's example figure exists, is a valid PNG and stays under 300 kB."""
+def test_the_comparing_page_figure_is_a_small_valid_png():
+    """Protects: docs/comparing.md's example figure exists, is a valid PNG, under 300 kB."""
     assert_valid_png(REPO_ROOT / "docs" / "compare_example_fan.png", max_bytes=300_000)
 
 

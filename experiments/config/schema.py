@@ -1,6 +1,6 @@
 """The config schema: the four TOML tables as validated pydantic models.
 
-A config is a TOML file with four tables (see the README's config reference):
+A config is a TOML file with four tables (see the config reference, ``docs/config.md``):
 
 * ``[experiment]``: name, information date, seed, draws, batch size, design, solution concept;
   ``extends = "NAME"`` starts from a bundled config and overrides only what is written.
@@ -84,8 +84,10 @@ class ExperimentSection(_Strict):
 class RuleSection(_Strict):
     """One escalation rule on the table."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["frozen", "fixed", "cpi", "defense"]
+    name: str = Field(min_length=1, description="The rule's name in tables and reports.")
+    kind: Literal["frozen", "fixed", "cpi", "defense"] = Field(
+        description="Frozen, a fixed rate, CPI-linked or defense-budget-linked."
+    )
     rate_per_year: float = Field(0.0, ge=-0.5, le=1.0, description="Fixed rate, fraction/yr.")
     cap_per_year: float | None = Field(None, ge=0.0, le=1.0, description="Cap, fraction/yr.")
     top_up_per_year: float = Field(
@@ -130,16 +132,18 @@ class AgreementSection(_Strict):
     )
     start_year: int = Field(ge=1991, le=2100, description="First year the new SMA covers.")
     horizon_years: int = Field(5, ge=1, le=10, description="Years of payments each side values.")
-    report_first_year: int = Field(ge=1991, le=2100)
-    report_last_year: int = Field(ge=1991, le=2100)
+    report_first_year: int = Field(ge=1991, le=2100, description="First year reported.")
+    report_last_year: int = Field(ge=1991, le=2100, description="Last year reported.")
     known_amounts_bn_krw: dict[
         str, Annotated[float, Field(ge=AMOUNT_RANGE[0], le=AMOUNT_RANGE[1])]
     ] = Field(
         default_factory=dict,
         description="Fixed amounts of the report years before start_year (each one required).",
     )
-    durations_years: list[Annotated[int, Field(ge=1, le=6)]] = Field(min_length=1)
-    rules: list[RuleSection] = Field(min_length=1)
+    durations_years: list[Annotated[int, Field(ge=1, le=6)]] = Field(
+        min_length=1, description="Terms on the table, years."
+    )
+    rules: list[RuleSection] = Field(min_length=1, description="Escalation rules on the table.")
 
     @model_validator(mode="after")
     def _check(self) -> AgreementSection:
@@ -170,7 +174,7 @@ class EventEntry(_Strict):
     """One ``[[calendar.events]]`` entry: a political event of a kind of :data:`EVENTS`."""
 
     kind: str = Field(description="Event kind (a key of smasim.simulation.events.EVENTS).")
-    date: dt.date
+    date: dt.date = Field(description="The day the event happens.")
 
     @field_validator("kind")
     @classmethod
@@ -197,7 +201,9 @@ class CalendarSection(_Strict):
         None,
         description="When the election's winner takes office (default: 20 January after it).",
     )
-    ratification_lag_days: int = Field(56, ge=0, le=730)
+    ratification_lag_days: int = Field(
+        56, ge=0, le=730, description="Days from a working-level agreement to the Assembly vote."
+    )
     events: list[EventEntry] = Field(
         default_factory=list,
         description="Further political events; like the election, one outside the talks "
@@ -255,7 +261,9 @@ class CalibrationSection(_Strict):
     no section, or ``smasim run --prior``: every parameter from the config's priors.
     """
 
-    posterior: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=80)]
+    posterior: Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=80)] = Field(
+        description="A bundled posterior's name, or 'none'."
+    )
 
 
 class Config(_Strict):

@@ -131,7 +131,7 @@ def simulate(
     Returns
     -------
     dict of str to ndarray, each shape (draws,)
-        The per-draw table (see the README's output format).
+        The per-draw table (see the output format, ``docs/output.md``).
     """
     parts = []
     for b, size in enumerate(batch_sizes(draws, experiment.batch_size)):

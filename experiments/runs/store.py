@@ -7,8 +7,8 @@ A finished run folder holds
 * ``metadata.json``: format version, seed, draws, batch size, workers, timing, package
   versions, package labels, and the SHA-256 and row count of every part of the per-draw table,
 * ``draws/part-NNNNN.parquet``: the per-draw table, one Parquet file per batch, in batch order
-  (one row per draw: outcomes, contribution path, sampled parameters and noise; columns in the
-  README). With ``--no-draws`` the parts hold only the columns the summary needs.
+  (one row per draw: outcomes, contribution path, sampled parameters and noise; columns in
+  ``docs/output.md``). With ``--no-draws`` the parts hold only the columns the summary needs.
 * ``summary.json``: the summary printed by ``smasim run``.
 
 While a run is going, everything lives in a hidden ``.NAME.partial`` folder beside the target:

@@ -106,6 +106,7 @@ def bench_reference(experiment, n: int, seed: int) -> dict:
         size,
         design=experiment.design,
         n_attempts=experiment.ratification_attempts,
+        n_packages=experiment.setting.packages.size,
         rng=batch_rng(seed, 0),
     )
     values = {k: v[:n] for k, v in values.items()}

@@ -323,7 +323,8 @@ def reference_negotiate(
     events = sorted(cal.events, key=lambda e: e.day)
 
     # the engine's preference model on this one draw
-    tables = package_tables(setting, v1)
+    appeal = None if noise.packages is None else noise.packages[index : index + 1]
+    tables = package_tables(setting, v1, appeal)
     hard_floor = float(tables.floor[0])  # the in-force formula's first year, -inf if none
 
     # when the talks open (a reopening demand): no clock starts, no linked cost runs before

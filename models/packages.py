@@ -181,6 +181,26 @@ class PackageSet:
         """One-off in-kind package of each package, shape (K,), bn KRW (0 for none)."""
         return np.repeat([r.in_kind_bn_krw for r in self.rules], len(self.durations))
 
+    @property
+    def distinct(self) -> np.ndarray:
+        """Index of the first package that is the same agreement as each, shape (K,).
+
+        A one-year term has no escalation: its packages under different rules are one
+        agreement unless their in-kind parts differ.
+        """
+        first: dict[tuple, int] = {}
+        keys = [
+            ("one year", float(kind)) if d == 1 else (int(r), int(d))
+            for r, d, kind in zip(self.rule_index, self.duration, self.in_kind, strict=True)
+        ]
+        return np.array([first.setdefault(key, k) for k, key in enumerate(keys)])
+
+    @property
+    def indexed(self) -> np.ndarray:
+        """Whether each package escalates with CPI (a ``cpi`` rule, 2 years or more), (K,)."""
+        kinds = np.array([r.kind for r in self.rules])[self.rule_index]
+        return (kinds == "cpi") & (self.duration >= 2)
+
     def label(self, k: int) -> str:
         """Human-readable name of package ``k``, e.g. ``"cpi_cap5, 5 yr"``."""
         rule = self.rules[int(self.rule_index[k])]

@@ -97,6 +97,28 @@ DRIVER_PARAMETERS: list[ParameterInfo] = [
         {"dist": "uniform", "loc": 0.0, "scale": 2.0},  # analyst judgment
     ),
     ParameterInfo(
+        "index_formula_appeal",
+        "What a CPI-indexed escalator is worth to both sides beyond its money: indexation "
+        "to inflation as the escalator both treat as fair by default",
+        "fraction of status quo per year",
+        0,
+        0.2,
+        "behavioural",
+        # analyst judgment: up to 2 % of the status quo a year, about one year of CPI growth
+        {"dist": "uniform", "loc": 0.0, "scale": 0.02},
+    ),
+    ParameterInfo(
+        "package_appeal_sd",
+        "Spread of each package's appeal that the model does not value (ratifiability, "
+        "precedent, convenience), shared by both sides: a random utility per package",
+        "fraction of status quo per year",
+        0,
+        0.2,
+        "behavioural",
+        # analyst judgment: up to 2 % of the status quo a year, about one year of CPI growth
+        {"dist": "uniform", "loc": 0.0, "scale": 0.02},
+    ),
+    ParameterInfo(
         "kr_anticipation",
         "Weight of Korea's look-ahead to the next U.S. administration before it takes office "
         "(1: Korea concedes now what it expects to concede to the successor)",

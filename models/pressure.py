@@ -125,7 +125,7 @@ def us_side(
         discount_rate=v["us_discount_rate"],
         # the U.S. gains what Korea pays beyond the first year, at the rate its first year
         # is worth to it, weighted (1 - w) against the headline first year's w
-        discrete_value=(menu - low[:, None]) * money_rate[:, None],
+        discrete_value=(menu - low[:, None] + tables.appeal) * money_rate[:, None],
         level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),
         floor_factor=tables.floor_factor,
@@ -134,7 +134,8 @@ def us_side(
         coercion_cost=np.zeros_like(ideal),
         coercion_start_day=np.zeros_like(ideal),
     )
-    return _with_agreement_in_force(side, setting, tables, (in_force - low) * money_rate)
+    in_force_value = (in_force - low + tables.in_force_appeal) * money_rate
+    return _with_agreement_in_force(side, setting, tables, in_force_value)
 
 
 def kr_side(
@@ -168,7 +169,7 @@ def kr_side(
         lapse_cost=v["lapse_cost_kr"],
         discount_rate=v["kr_discount_rate"],
         # Korea loses what it pays beyond the first year, at the rate its first year costs it
-        discrete_value=(high[:, None] - menu) * money_rate[:, None],
+        discrete_value=(high[:, None] - menu + tables.appeal) * money_rate[:, None],
         level_factor=np.ones_like(menu),
         clock_start_day=np.zeros_like(ideal),
         floor_factor=np.ones_like(menu),
@@ -178,7 +179,8 @@ def kr_side(
         coercion_cost=v["coercion_cost_kr"] * pressure,
         coercion_start_day=np.zeros_like(ideal),
     )
-    side = _with_agreement_in_force(side, setting, tables, (high - in_force) * money_rate)
+    in_force_value = (high - in_force + tables.in_force_appeal) * money_rate
+    side = _with_agreement_in_force(side, setting, tables, in_force_value)
     return _with_look_ahead(side, setting, v, outlook)
 
 

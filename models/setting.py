@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from smasim.models.packages import EscalationRule, PackageSet
-from smasim.models.valuation import ValueTerms, common_horizon, value_terms
+from smasim.models.valuation import ValueTerms, common_horizon, package_appeal, value_terms
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,12 @@ class PackageTables:
         Each side's package values but for the expected jump (:mod:`models.valuation`).
     us_in_force, kr_in_force : ValueTerms
         The same for the agreement in force (one column).
+    appeal : ndarray, shape (n_draws, K), or float
+        Each package's appeal that the model does not value, bn KRW per year (0.0 for none;
+        :func:`models.valuation.package_appeal`).
+    in_force_appeal : ndarray, shape (n_draws,), or float
+        The index norm of the agreement in force, bn KRW per year: a CPI formula still
+        running is as indexed as the same formula signed anew (0.0 for none).
     """
 
     growth: np.ndarray
@@ -81,10 +87,18 @@ class PackageTables:
     kr_values: ValueTerms
     us_in_force: ValueTerms
     kr_in_force: ValueTerms
+    appeal: np.ndarray | float = 0.0
+    in_force_appeal: np.ndarray | float = 0.0
 
 
-def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTables:
-    """The :class:`PackageTables` of a batch of draws with parameters ``v``."""
+def package_tables(
+    setting: Setting, v: Mapping[str, np.ndarray], appeal_normals: np.ndarray | None = None
+) -> PackageTables:
+    """The :class:`PackageTables` of a batch of draws with parameters ``v``.
+
+    ``appeal_normals`` (shape (n_draws, K), :attr:`simulation.sampling.Noise.packages`) draw
+    each package's appeal; None for none.
+    """
     pk = setting.packages
     by_rule = pk.rule_growth(v["cpi_rate"], v["defense_growth_rate"])
     growth = np.repeat(by_rule, len(pk.durations), axis=1)
@@ -115,6 +129,12 @@ def package_tables(setting: Setting, v: Mapping[str, np.ndarray]) -> PackageTabl
         kr_values=kr_values,
         us_in_force=us_in_force,
         kr_in_force=kr_in_force,
+        appeal=package_appeal(appeal_normals, pk, v, setting.status_quo),
+        in_force_appeal=(
+            v["index_formula_appeal"] * setting.status_quo
+            if setting.status_quo_rule.kind == "cpi" and setting.in_force_years >= 2
+            else 0.0
+        ),
     )
 
 

@@ -291,3 +291,58 @@ def escalation_cost(value: np.ndarray, status_quo: float, aversion: np.ndarray) 
     """
     eta = aversion if value.ndim == 1 else aversion[:, None]
     return value + eta * np.maximum(value, 0.0) ** 2 / status_quo
+
+
+def package_appeal(
+    normals: np.ndarray | None,
+    packages,
+    v,
+    status_quo: float,
+) -> np.ndarray | float:
+    """What a package is worth to both delegations beyond its money: norm and chance.
+
+    The sides' money values of a package's term and rule are nearly linear, so on money
+    alone the package with the most or the least escalation wins almost every draw (in the
+    9th SMA's prior draws, a frozen amount 56 %, the CPI formula 11 %), while the record has
+    the CPI formula in four of six multi-year SMAs. Two terms, both in money per year and
+    added to both sides' value of a package:
+
+    * the **index norm** ``index_formula_appeal S``: indexation to inflation is the escalator
+      both sides treat as fair by default (Seoul's aim of "inflation-only increases" since
+      the 1990s; the 7th-9th and 12th SMAs), a focal point (Schelling 1960) that a package
+      escalating with CPI carries;
+    * a **random appeal** ``package_appeal_sd S z_k``, ``z_k`` standard normal per package
+      and draw: what tips a real choice among close packages (ratifiability, precedent, a
+      bureaucracy's convenience) and is outside the model, as a random utility (McFadden
+      1974). One agreement has one appeal (:attr:`models.packages.PackageSet.distinct`).
+
+    Parameters
+    ----------
+    normals : ndarray, shape (n_draws, K), or None
+        Standard normals (:attr:`simulation.sampling.Noise.packages`); None for no random
+        appeal.
+    packages : PackageSet
+    v : mapping of str to ndarray, shape (n_draws,)
+        ``index_formula_appeal`` and ``package_appeal_sd``, fractions of the status quo per
+        year.
+    status_quo : float
+        ``S``, bn KRW per year.
+
+    Returns
+    -------
+    ndarray, shape (n_draws, K), or 0.0
+        bn KRW per year; 0.0 with neither term.
+
+    References
+    ----------
+    McFadden, D. (1974). Conditional logit analysis of qualitative choice behavior. In
+    P. Zarembka (ed.), Frontiers in Econometrics, 105-142. Academic Press.
+    Schelling, T. C. (1960). The Strategy of Conflict. Harvard University Press.
+    """
+    appeal = 0.0
+    if packages.indexed.any():
+        appeal = (v["index_formula_appeal"] * status_quo)[:, None] * packages.indexed
+    if normals is not None:
+        sd = v["package_appeal_sd"] * status_quo
+        appeal = appeal + sd[:, None] * normals[:, packages.distinct]
+    return appeal

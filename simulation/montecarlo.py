@@ -19,7 +19,7 @@ from smasim.simulation.negotiation import BatchNegotiation
 from smasim.simulation.outcomes import outcome_columns, summarize, summary_columns
 from smasim.simulation.parts import part_name, write_part
 from smasim.simulation.records import BatchOutcome, Experiment, RunResult
-from smasim.simulation.sampling import Noise, draw_event_noise, sample
+from smasim.simulation.sampling import Noise, draw_event_noise, draw_package_noise, sample
 
 
 def batch_sizes(draws: int, batch_size: int) -> list[int]:
@@ -55,8 +55,8 @@ def sample_batch(
 
     A calibrated experiment's posterior rows are picked by uniforms drawn after the design
     and the noise (:mod:`simulation.posterior`), so the rest of the batch is unchanged; the
-    scenario events' uniforms are drawn last of all (:func:`simulation.sampling.
-    draw_event_noise`), so configs without those events keep their bits.
+    scenario events' uniforms come next (:func:`simulation.sampling.draw_event_noise`) and the
+    packages' appeal last of all (:func:`simulation.sampling.draw_package_noise`).
     """
     rng = batch_rng(seed, batch)
     values, noise = sample(
@@ -69,7 +69,8 @@ def sample_batch(
     )
     if experiment.posterior is not None:
         values = experiment.posterior.substitute(values, rng.random(size))
-    return values, draw_event_noise(noise, rng)
+    noise = draw_event_noise(noise, rng)
+    return values, draw_package_noise(noise, rng, experiment.setting.packages.size)
 
 
 def negotiate(

@@ -94,7 +94,7 @@ class BatchNegotiation:
         self.n_rounds = calendar.round_days.size
         self.pressure = values["us_pressure"].astype(float).copy()
         self.high_pressure = np.zeros(n, dtype=bool)
-        self.tables = package_tables(setting, values)
+        self.tables = package_tables(setting, values, noise.packages)
         self.outlook = Outlook(
             self.pressure, setting.talks_year, inauguration_day=calendar.inauguration_day
         )

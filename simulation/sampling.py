@@ -36,12 +36,17 @@ class Noise:
     events : ndarray, shape (n_draws, N_EVENT_NOISE)
         Uniforms of the scenario events, by column (:data:`EVENT_NOISE`): when a reopening
         demand arrives, who wins Korea's presidential election. Zeros when not given.
+    packages : ndarray, shape (n_draws, K), or None
+        Standard normals: each package's appeal that the model does not value
+        (:func:`models.valuation.package_appeal`). None: no appeal (as at
+        ``package_appeal_sd = 0``).
     """
 
     talks: np.ndarray
     election: np.ndarray
     ratification: np.ndarray
     events: np.ndarray | None = None
+    packages: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.events is None:
@@ -54,7 +59,11 @@ class Noise:
     def take(self, rows) -> Noise:
         """The noise of draws ``rows`` (an index array or slice)."""
         return Noise(
-            self.talks[rows], self.election[rows], self.ratification[rows], self.events[rows]
+            self.talks[rows],
+            self.election[rows],
+            self.ratification[rows],
+            self.events[rows],
+            None if self.packages is None else self.packages[rows],
         )
 
 
@@ -72,7 +81,18 @@ def draw_event_noise(noise: Noise, rng: np.random.Generator) -> Noise:
     """
     n = noise.talks.shape[0]
     events = np.column_stack([rng.random(n) for _ in EVENT_NOISE]).reshape(n, N_EVENT_NOISE)
-    return Noise(noise.talks, noise.election, noise.ratification, events)
+    return Noise(noise.talks, noise.election, noise.ratification, events, noise.packages)
+
+
+def draw_package_noise(noise: Noise, rng: np.random.Generator, n_packages: int) -> Noise:
+    """``noise`` with each package's appeal drawn from ``rng`` (the batch's very last draw).
+
+    ``n_packages`` standard normals per draw, after everything else, the event uniforms
+    included, so that the other streams keep their bits.
+    """
+    n = noise.talks.shape[0]
+    packages = rng.standard_normal((n, n_packages))
+    return Noise(noise.talks, noise.election, noise.ratification, noise.events, packages)
 
 
 @dataclass(frozen=True)
@@ -171,6 +191,7 @@ def sample(
     n_attempts: int,
     rng: np.random.Generator,
     events: bool = True,
+    n_packages: int = 0,
 ) -> tuple[dict[str, np.ndarray], Noise]:
     """Draw ``n`` parameter sets and the model's own noise.
 
@@ -184,8 +205,11 @@ def sample(
         Ratification votes allowed per draw.
     rng : numpy.random.Generator
     events : bool
-        Draw the scenario events' uniforms last (:func:`draw_event_noise`); ``False`` for a
-        caller that draws more first (a posterior's picks) and then calls it.
+        Draw the scenario events' uniforms and then the packages' appeal last
+        (:func:`draw_event_noise`, :func:`draw_package_noise`); ``False`` for a caller that
+        draws more first (a posterior's picks) and then calls them.
+    n_packages : int
+        ``K``, the packages on the table (the appeal's columns); 0 for none.
 
     Returns
     -------
@@ -204,4 +228,7 @@ def sample(
             values[s.name] = np.full(n, float(s.value))
     u = rng.random((n, 2 + n_attempts))
     noise = Noise(talks=u[:, 0], election=u[:, 1], ratification=u[:, 2:])
-    return values, noise if not events else draw_event_noise(noise, rng)
+    if not events:
+        return values, noise
+    noise = draw_event_noise(noise, rng)
+    return values, draw_package_noise(noise, rng, n_packages) if n_packages else noise

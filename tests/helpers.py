@@ -69,6 +69,8 @@ TOY_PARAMETERS = {
     "kr_precedent_weight": 0.0,
     "kr_anticipation": 0.0,
     "kr_escalation_aversion": 0.0,
+    "package_appeal_sd": 0.0,
+    "index_formula_appeal": 0.0,
     "us_pressure": 0.0,
     "p_high_pressure": 0.0,
     "us_pressure_if_high": 1.0,

@@ -67,7 +67,7 @@ def with_event(experiment, kind: str, day: float):
 def with_noise(noise: Noise, name: str, u: np.ndarray) -> Noise:
     events = noise.events.copy()
     events[:, EVENT_NOISE[name]] = u
-    return Noise(noise.talks, noise.election, noise.ratification, events)
+    return Noise(noise.talks, noise.election, noise.ratification, events, noise.packages)
 
 
 # --- the reopening demand as a hazard -----------------------------------------------------------
@@ -127,9 +127,13 @@ def test_linked_costs_never_lower_what_korea_pays(reopening):
     assert (coerced["outcome"] <= 1).mean() > (plain["outcome"] <= 1).mean()
 
 
-def test_more_pressure_with_a_hazard_and_linked_costs_never_lowers_what_korea_pays(reopening):
+def test_more_pressure_with_a_hazard_and_linked_costs_lowers_what_korea_pays_only_by_veto(
+    reopening,
+):
     """The reopening as today's configs state it (the demand's hazard and the linked costs
-    grow with pressure): every pressure index +0.1 never lowers Korea's expected total."""
+    grow with pressure): every pressure index +0.1 never lowers Korea's expected total, but
+    for the deals the president then vetoes (2019: a 13 % rise rejected, the 2020 amount
+    frozen). Those lost deals are few, and each was vetoed."""
     experiment, values, noise = reopening
     v = {
         **values,
@@ -139,8 +143,12 @@ def test_more_pressure_with_a_hazard_and_linked_costs_never_lowers_what_korea_pa
     up = dict(v)
     for name in ("us_pressure", "us_pressure_if_high", "us_pressure_if_low"):
         up[name] = np.minimum(v[name] + 0.1, 1.0)
-    assert_not_lower(total(experiment, table(experiment, up, noise)),
-                     total(experiment, table(experiment, v, noise)))  # fmt: skip
+    before, after = table(experiment, v, noise), table(experiment, up, noise)
+    lost = (before["package"] >= 0) & (after["package"] < 0)
+    assert (after["vetoes"][lost] > 0).all()
+    assert lost.mean() < 0.05
+    kept = ~lost
+    assert_not_lower(total(experiment, after)[kept], total(experiment, before)[kept])
 
 
 # --- a troop change -----------------------------------------------------------------------------
@@ -264,7 +272,9 @@ def test_an_in_kind_package_worth_nothing_to_the_us_is_never_agreed(reopening):
     arms = replace(base_rules[1], name="cpi_cap5_arms", in_kind_bn_krw=1450.0)
     packages = replace(experiment.setting.packages, rules=(*base_rules, arms))
     with_arms = replace(experiment, setting=replace(experiment.setting, packages=packages))
-    cols = table(with_arms, {**values, "in_kind_us_value": np.zeros(DRAWS)}, noise)
+    # the appeal's normals are drawn for the bundled menu: none for this one
+    cols = table(with_arms, {**values, "in_kind_us_value": np.zeros(DRAWS)},
+                 replace(noise, packages=None))  # fmt: skip
     agreed = cols["package"] >= 0
     assert agreed.sum() > 100
     in_kind = cols["package"] >= len(base_rules) * len(packages.durations)

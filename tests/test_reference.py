@@ -442,7 +442,9 @@ def test_a_zone_of_width_zero_at_the_formula_in_force_is_no_agreement(
     solve (the story is in rounds without a zone, where no concept is consulted); ~1 s.
     """
     e = dataclasses.replace(in_force_experiment, concept="kalai_smorodinsky")
-    values, noise = draw_batch(e, n=8 * N_DRAWS, overrides={"talks_probability": 1.0})
+    # no random appeal: the formula signed anew must be worth exactly what it is in force
+    overrides = {"talks_probability": 1.0, "package_appeal_sd": 0.0}
+    values, noise = draw_batch(e, n=8 * N_DRAWS, overrides=overrides)
     out = negotiate(e, values, noise)
     tables = package_tables(e.setting, values)
     # the formula in force: its growth rule for its remaining term

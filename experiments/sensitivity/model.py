@@ -87,6 +87,7 @@ def common_numbers(
         n,
         design=experiment.design,
         n_attempts=experiment.ratification_attempts,
+        n_packages=experiment.setting.packages.size,
         rng=rng,
     )
     if others == "central":

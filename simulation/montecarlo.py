@@ -182,6 +182,7 @@ def run(
     part_columns: tuple[str, ...] | None = None,
     done: dict[int, dict[str, np.ndarray]] | None = None,
     retain: str = "all",
+    on_batch: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run ``draws`` draws of an experiment.
 
@@ -214,6 +215,9 @@ def run(
         Which columns the result keeps in memory: the whole per-draw table, or only those the
         summary needs (:func:`summary_columns`), so that memory stays bounded for any number
         of draws when the parts keep the rest.
+    on_batch : callable, optional
+        Called with each computed batch's index once its part is written (the result store
+        records the part's checksum).
 
     Returns
     -------
@@ -263,6 +267,8 @@ def run(
     for _, parts in batches:
         for b, part in parts:
             store(b, part)
+            if on_batch:
+                on_batch(b)
             if progress:
                 progress(sizes[b])
         del parts

@@ -46,6 +46,7 @@ def write(small, folder, *, draws=1600, seed=4, stop_after=None, resume=False):
     cfg, experiment = small
     config = resolved_dict(cfg)
     config["experiment"]["draws"], config["experiment"]["seed"] = draws, seed  # as the runner
+    config["experiment"]["batch_size"] = experiment.batch_size  # a run's config is its own
     writer = RunWriter(folder, config=config, batch_size=experiment.batch_size, resume=resume)
     finished = [0]
 
@@ -58,6 +59,7 @@ def write(small, folder, *, draws=1600, seed=4, stop_after=None, resume=False):
         done = writer.finished_batches() if resume else None
         result = run(
             experiment, draws=draws, seed=seed, part_dir=writer.part_dir, done=done,
+            on_batch=writer.record,
             progress=progress,
         )  # fmt: skip
         writer.finish(result)
@@ -170,8 +172,43 @@ def test_resume_refuses_a_part_that_holds_another_batch(small, tmp_path):
     parts = sorted(draws.glob("part-*.parquet"))
     assert len(parts) >= 2
     parts[1].write_bytes(parts[0].read_bytes())  # batch 0's rows as batch 1
-    with pytest.raises(StoreError, match=r"^resume: part-00001.parquet does not hold batch 1"):
+    with pytest.raises(StoreError, match=r"^resume: part-00001.parquet changed since this run"):
         write(small, tmp_path / "r", resume=True)
+
+
+def test_resume_refuses_another_runs_part_with_the_same_draws(small, tmp_path):
+    """Found by the folder fuzzer: batch 1 of a run with another seed holds the same draw
+    indices, so the draw-index check passed and resume certified the other run's rows."""
+    write(small, tmp_path / "other", seed=5)
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=3)
+    part = partial_folder(tmp_path / "r") / "draws" / "part-00001.parquet"
+    part.write_bytes((tmp_path / "other" / "draws" / "part-00001.parquet").read_bytes())
+    with pytest.raises(StoreError, match=r"^resume: part-00001.parquet changed since this run"):
+        write(small, tmp_path / "r", resume=True)
+    part.unlink()  # as the message says: the batch is computed again
+    write(small, tmp_path / "r", resume=True)
+    same_bits(read_draws(tmp_path / "r"), write(small, tmp_path / "fresh").columns)
+
+
+def test_a_part_written_but_not_recorded_is_computed_again(small, tmp_path):
+    """A run stopped between a part's write and its checksum's record left the part
+    unvouched for: resume computes it again instead of trusting it."""
+    with pytest.raises(KeyboardInterrupt):
+        write(small, tmp_path / "r", stop_after=3)
+    journal = partial_folder(tmp_path / "r") / "parts.sha256"
+    journal.write_text("".join(journal.read_text().splitlines(keepends=True)[:1]))
+    write(small, tmp_path / "r", resume=True)
+    same_bits(read_draws(tmp_path / "r"), write(small, tmp_path / "fresh").columns)
+
+
+def test_a_folder_whose_metadata_is_not_its_configs_is_refused(small, tmp_path):
+    write(small, tmp_path / "r")
+    meta = json.loads((tmp_path / "r" / "metadata.json").read_text())
+    meta["seed"] = 5  # rows of seed 4 presented as seed 5's
+    (tmp_path / "r" / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(StoreError, match=r"metadata\.json has seed 5 where its config\.json"):
+        read_draws(tmp_path / "r")
 
 
 def test_a_damaged_part_is_detected(small, tmp_path):
@@ -368,9 +405,12 @@ def test_a_file_dropped_into_out_mid_run_leaves_the_run_resumable(small, tmp_pat
     out = tmp_path / "r"
     config = resolved_dict(cfg)
     config["experiment"]["draws"], config["experiment"]["seed"] = 1600, 4
+    config["experiment"]["batch_size"] = experiment.batch_size
     writer = RunWriter(out, config=config, batch_size=experiment.batch_size)
     try:
-        result = run(experiment, draws=1600, seed=4, part_dir=writer.part_dir)
+        result = run(
+            experiment, draws=1600, seed=4, part_dir=writer.part_dir, on_batch=writer.record
+        )
         out.mkdir()
         (out / "dropped.txt").write_text("someone else's")
         with pytest.raises(StoreError, match=r"^out: cannot move .* --resume"):

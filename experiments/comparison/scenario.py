@@ -31,7 +31,7 @@ import numpy as np
 from smasim.experiments.config.load import resolved_dict
 from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import StoreError
-from smasim.experiments.runs.store import read_config_json, read_draws, read_json
+from smasim.experiments.runs.reader import read_config_json, read_draws, read_json, read_metadata
 from smasim.models.parameters import PARAMETERS
 from smasim.simulation.records import RunResult
 
@@ -129,19 +129,23 @@ def load_scenario(folder: str | Path, *, label: str | None = None) -> Scenario:
     folder = Path(folder)
     if not (folder / "summary.json").is_file():
         raise StoreError(f"{folder}: not a complete result folder (no summary.json)")
-    meta = read_json(folder / "metadata.json")
     validated = read_config_json(folder)  # bounded years, printable text: before any use
+    meta = read_metadata(folder, validated)  # seed, draws, batch size: the config's own
     config = read_json(folder / "config.json")
-    columns = read_draws(folder)
+    columns = read_draws(folder, validated)
     a = config["agreement"]
     years = range(int(a["report_first_year"]), int(a["report_last_year"]) + 1)
-    needed = ["outcome", "agreement_date", "lapse_months", *(f"amount_{y}_bn_krw" for y in years)]
+    needed = {"outcome": "iu", "agreement_date": "M", "lapse_months": "f"}
+    needed |= {f"amount_{y}_bn_krw": "f" for y in years}
     missing = [c for c in needed if c not in columns]
     if missing:
         raise StoreError(
             f"{folder}: the per-draw table has no column {missing[0]!r}; "
             "rerun the scenario with its full per-draw table"
         )
+    wrong = [c for c, kinds in needed.items() if columns[c].dtype.kind not in kinds]
+    if wrong:
+        raise StoreError(f"{folder}: the per-draw column {wrong[0]!r} has the wrong type")
     return Scenario(
         label=label or validated.experiment.name,
         source=str(folder),

@@ -8,11 +8,13 @@ that looks finished. Errors name the field (``out``); the command line maps it t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 
 class StoreError(OSError):
@@ -85,3 +87,23 @@ def write_folder(
             write(tmp / name)
 
     return atomic_folder(folder, fill, field)
+
+
+def dumps(data: Any) -> str:
+    """``data`` as indented JSON (NumPy scalars and arrays as numbers and lists)."""
+    return json.dumps(data, indent=2, default=_json_default)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` as JSON, atomically (a hidden temporary file, renamed)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(dumps(data) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _json_default(x: Any) -> Any:
+    # NumPy scalars and arrays (not imported here: the command line starts without NumPy)
+    return x.tolist() if hasattr(x, "tolist") else str(x)

@@ -25,7 +25,7 @@ from smasim.models.bargaining import CONCEPTS, solve_zone
 from smasim.models.outlook import Outlook
 from smasim.models.pressure import kr_side, nash_weight, round_discount, us_side
 from smasim.simulation.events import TRACE_LINES
-from smasim.simulation.executors import ExecutorKind
+from smasim.simulation.executors import BatchFailed, ExecutorKind
 from smasim.simulation.montecarlo import batch_sizes, negotiate, run, sample_batch
 from smasim.simulation.outcomes import outcome_columns, summary_columns
 from smasim.simulation.records import Experiment, RunResult, TraceEvent
@@ -111,9 +111,15 @@ def run_experiment(
             part_columns=None if keep_draws else summary_columns(experiment),
             done=done,
             retain=retain,
+            on_batch=writer.record,
             **options,
         )
         writer.finish(result)
+    except (KeyboardInterrupt, BatchFailed):
+        raise  # the finished batches are kept for --resume
+    except BaseException:
+        writer.discard_if_empty()  # e.g. no scheduler: nothing to resume, nothing left behind
+        raise
     finally:
         writer.release()
     return result, cfg

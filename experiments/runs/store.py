@@ -21,10 +21,10 @@ and index, so the result is the same bits as an uninterrupted run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -32,15 +32,26 @@ from typing import Any
 
 import numpy as np
 
-from smasim.experiments.runs.folders import StoreError, require_empty
+from smasim.experiments.runs.folders import StoreError, dumps, require_empty, write_json
+from smasim.experiments.runs.reader import (  # noqa: F401 - read_* are the store's readers too
+    DRAWS_DIR,
+    FORMAT_VERSION,
+    read_config_json,
+    read_draws,
+    read_json,
+    read_table,
+    sha256,
+)
 from smasim.simulation.montecarlo import batch_sizes
-from smasim.simulation.parts import part_name, read_part, write_part
+from smasim.simulation.parts import part_name, write_part
 from smasim.simulation.records import RunResult
 
-FORMAT_VERSION = 2
-DRAWS_DIR = "draws"
 IDENTITY_FILE = "run.json"
 LOCK_FILE = ".lock"
+JOURNAL_FILE = "parts.sha256"  # one line per finished batch: part name and SHA-256
+FINISH_FILES = ("config.json", "metadata.json", "summary.json")
+_PART = re.compile(r"^part-(\d{5})\.parquet$")
+_TEMP = re.compile(r"^\..*\.tmp$")  # a part or JSON file being written when a run stopped
 
 
 def package_versions() -> dict[str, str]:
@@ -106,10 +117,11 @@ class RunWriter:
         self._draws = int(config.get("experiment", {}).get("draws", 0))
         self._batch_size = batch_size
         self._lock = None
+        self._resumed = resume
         try:
             if resume:
                 self._lock = self._check_partial(resume=True)  # held from the check on
-                if read_json(self.partial / IDENTITY_FILE) != json.loads(_dumps(identity)):
+                if read_json(self.partial / IDENTITY_FILE) != json.loads(dumps(identity)):
                     raise StoreError(
                         f"resume: the interrupted run at {self.folder} was started with "
                         "another config, seed, draw count or batch size; start it afresh, "
@@ -130,7 +142,7 @@ class RunWriter:
         try:
             (self.partial / DRAWS_DIR).mkdir(parents=True)
             self._lock = _lock(self.partial, self.folder)
-            _write_json(self.partial / IDENTITY_FILE, identity)
+            write_json(self.partial / IDENTITY_FILE, identity)
         except OSError as exc:
             raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
         finally:
@@ -138,6 +150,13 @@ class RunWriter:
             # run resuming in between finds either no identity or a held lock
             if old is not None:
                 old.close()
+        try:
+            # a run into the same folder may have finished since the first check: its
+            # folder is in place now, and this run could not move its own there at the end
+            require_empty(self.folder)
+        except StoreError:
+            shutil.rmtree(self.partial, ignore_errors=True)
+            raise
 
     def _check_partial(self, *, resume: bool):
         """Refuse a partial folder that is not smasim's, is in use, or (fresh) holds batches.
@@ -147,19 +166,38 @@ class RunWriter:
         p = self.partial
         if resume and not (p / IDENTITY_FILE).is_file():
             raise StoreError(f"resume: no interrupted run to resume at {self.folder}")
-        if p.is_symlink() or not p.is_dir() or not (p / IDENTITY_FILE).is_file():
+        if p.is_symlink() or not p.is_dir() or (p / DRAWS_DIR).is_symlink():
             raise StoreError(
                 f"out: {p} is in the way and is not an interrupted smasim run; move it away"
             )
-        held = _lock(p, self.folder)  # raises if another run holds it
-        kept = finished_parts(self.folder)
-        if not resume and kept:
-            held.close()
-            raise StoreError(
-                f"out: an interrupted run into {self.folder} kept {kept} finished batches; "
-                f"continue it with --resume, or delete {p} to start afresh"
-            )
+        # the lock first: a run starting into the folder has its lock before its identity
+        ours = (p / LOCK_FILE).is_file() or (p / IDENTITY_FILE).is_file()
+        held = _lock(p, self.folder) if ours else None
+        try:
+            if held is None or not (p / IDENTITY_FILE).is_file():
+                raise StoreError(
+                    f"out: {p} is in the way and is not an interrupted smasim run; move it away"
+                )
+            kept = finished_parts(self.folder)
+            if not resume and kept:
+                raise StoreError(
+                    f"out: an interrupted run into {self.folder} kept {kept} finished batches; "
+                    f"continue it with --resume, or delete {p} to start afresh"
+                )
+        except BaseException:
+            if held is not None:
+                held.close()
+            raise
         return held
+
+    def discard_if_empty(self) -> None:
+        """Remove the partial folder of a run started afresh that finished no batch.
+
+        For a run that failed before its first batch (e.g. an unreachable scheduler): there
+        is nothing to resume, and the folder is this run's own.
+        """
+        if self._lock is not None and not self._resumed and not finished_parts(self.folder):
+            shutil.rmtree(self.partial, ignore_errors=True)
 
     def release(self) -> None:
         """Let other runs use this folder (the lock goes with the writer)."""
@@ -171,24 +209,71 @@ class RunWriter:
     def finished_batches(self, columns=None) -> dict[int, dict[str, np.ndarray]]:
         """The batches already written (when resuming), by batch index, each checked.
 
-        A part must hold its own batch: the rows of its draws, in order (a part copied over
-        another, or from another run's batch, is refused). With ``columns``, only those are
+        A part must be one this run wrote: its SHA-256 is the one the run recorded when the
+        batch finished (a part copied over another, or from another run, is refused), and it
+        holds the rows of its batch. A part the run did not get to record (stopped between
+        the part's write and its record) is computed again. With ``columns``, only those are
         read (a streamed run keeps only the summary's columns in memory, resumed or not).
         """
         sizes = batch_sizes(self._draws, self._batch_size) if self._draws else []
+        self._check_contents()
+        journal = self._journal()
         out = {}
-        for path in sorted((self.partial / DRAWS_DIR).glob("part-*.parquet")):
-            b = int(path.stem.split("-")[1])
-            part = read_part(path, None if columns is None else {"draw", *columns})
-            first = b * self._batch_size
-            if b >= len(sizes) or not np.array_equal(
-                part.get("draw"), np.arange(first, first + sizes[b])
-            ):
+        for path in sorted(self.part_dir.glob("part-*.parquet")):
+            match = _PART.match(path.name)
+            b = int(match[1]) if match else len(sizes)
+            if b >= len(sizes) or path.is_symlink() or not path.is_file():
                 raise StoreError(
-                    f"resume: {path.name} does not hold batch {b} of this run; delete it and "
-                    "resume to recompute it"
+                    f"resume: {path.name} is not a part of this run; move it away and resume"
                 )
-            out[b] = part
+            if path.name not in journal:
+                continue
+            if sha256(path) != journal[path.name]:
+                raise StoreError(
+                    f"resume: {path.name} changed since this run wrote it (another run's or "
+                    "damaged); delete it and resume to recompute it"
+                )
+            where = f"resume: {path.name}"
+            first = b * self._batch_size
+            out[b] = read_table(path, rows=sizes[b], first_draw=first, where=where,
+                                columns=columns)  # fmt: skip
+        return out
+
+    def _check_contents(self) -> None:
+        """Refuse a partial folder holding files no run of smasim put there."""
+        # config, metadata and summary: a finish that could not move the folder (rewritten)
+        journal = self.partial / JOURNAL_FILE
+        if journal.is_symlink() or (journal.exists() and not journal.is_file()):
+            raise StoreError(f"resume: {journal} is not a checksum record of smasim; move it away")
+        own = {IDENTITY_FILE, LOCK_FILE, JOURNAL_FILE, DRAWS_DIR, *FINISH_FILES}
+        for path in [*self.partial.iterdir(), *self.part_dir.iterdir()]:
+            name = path.name
+            if name in own or _PART.match(name) or _TEMP.match(name):
+                continue
+            raise StoreError(
+                f"resume: {path} is not part of an interrupted smasim run; move it away and resume"
+            )
+
+    def record(self, batch: int) -> None:
+        """Record the SHA-256 of batch ``batch``'s part, once it is written."""
+        path = self.part_dir / part_name(batch)
+        with open(self.partial / JOURNAL_FILE, "a", encoding="ascii") as f:
+            # after a line break: a record torn by a crash stays a line of its own
+            f.write(f"\n{path.name} {sha256(path)}\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def _journal(self) -> dict[str, str]:
+        """The recorded checksums by part name (a torn last line is left out)."""
+        path = self.partial / JOURNAL_FILE
+        if not path.is_file() or path.is_symlink():
+            return {}
+        out = {}
+        with open(path, "rb") as f:
+            for line in f.read(64 << 20).splitlines():
+                words = line.decode("ascii", "replace").split()
+                if len(words) == 2 and _PART.match(words[0]) and len(words[1]) == 64:
+                    out[words[0]] = words[1]
         return out
 
     @property
@@ -200,17 +285,25 @@ class RunWriter:
         """Write one batch's part atomically (for runs held in memory)."""
         keep = columns if self.columns is None else {k: columns[k] for k in self.columns}
         write_part(self.part_dir / part_name(batch), keep)
+        self.record(batch)
 
     def finish(self, result: RunResult) -> Path:
         """Write metadata and summary and move the folder into place."""
         e = result.experiment
         n_parts = len(batch_sizes(result.draws, e.batch_size))
         parts = []
+        journal = self._journal()
         for b in range(n_parts):
             path = self.part_dir / part_name(b)
             if not path.is_file():
                 raise StoreError(f"{self.folder}: part {b} of the per-draw table is missing")
-            parts.append({"file": f"{DRAWS_DIR}/{path.name}", "sha256": _sha256(path)})
+            sha = sha256(path)
+            if journal.get(path.name) != sha:
+                raise StoreError(
+                    f"{self.folder}: {path.name} is not the part this run wrote (replaced "
+                    f"while the run was going); delete it and continue with --resume"
+                )
+            parts.append({"file": f"{DRAWS_DIR}/{path.name}", "sha256": sha})
         meta = {
             "format_version": FORMAT_VERSION,
             "experiment": e.name,
@@ -230,11 +323,12 @@ class RunWriter:
             "rules": [r.name for r in e.setting.packages.rules],
         }
         identity = read_json(self.partial / IDENTITY_FILE)
-        _write_json(self.partial / "config.json", identity["config"])
-        _write_json(self.partial / "metadata.json", meta)
+        write_json(self.partial / "config.json", identity["config"])
+        write_json(self.partial / "metadata.json", meta)
         # summary last: its presence marks a complete folder
-        _write_json(self.partial / "summary.json", result.summary)
+        write_json(self.partial / "summary.json", result.summary)
         (self.partial / IDENTITY_FILE).unlink()
+        (self.partial / JOURNAL_FILE).unlink()
         (self.partial / LOCK_FILE).unlink(missing_ok=True)  # still held through its handle
         try:
             if self.folder.exists():
@@ -242,7 +336,7 @@ class RunWriter:
             os.replace(self.partial, self.folder)
         except OSError as exc:
             # e.g. a file dropped into --out while the run was going: the run stays resumable
-            _write_json(self.partial / IDENTITY_FILE, identity)
+            write_json(self.partial / IDENTITY_FILE, identity)
             raise StoreError(
                 f"out: cannot move the finished run into {self.folder} ({exc.strerror}); "
                 "empty or remove it and continue with --resume"
@@ -275,7 +369,18 @@ def _lock(partial: Path, folder: Path):
     Two runs into one folder would delete or mix each other's batches; the second is refused
     while the first holds the lock (released when it ends, even killed).
     """
-    handle = open(partial / LOCK_FILE, "a+")  # noqa: SIM115 - held for the run's lifetime
+    try:
+        handle = open(partial / LOCK_FILE, "a+")  # noqa: SIM115 - held for the run's lifetime
+    except FileNotFoundError:
+        # the run that had it has just finished and moved it into place
+        raise StoreError(
+            f"out: another smasim run has just written {folder}; choose another --out"
+        ) from None
+    except OSError as exc:  # e.g. a folder where the lock file belongs
+        raise StoreError(
+            f"out: cannot lock {partial} ({exc.strerror}): it is not an interrupted smasim "
+            "run; move it away"
+        ) from None
     try:
         import fcntl
 
@@ -289,105 +394,3 @@ def _lock(partial: Path, folder: Path):
             "another --out"
         ) from None
     return handle
-
-
-def read_draws(folder: str | Path) -> dict[str, np.ndarray]:
-    """The per-draw table of a finished run folder, each part checked against its checksum.
-
-    Raises
-    ------
-    StoreError
-        If the folder is incomplete, of another format, or a part is missing or damaged.
-    """
-    folder = Path(folder)
-    if not (folder / "summary.json").is_file():
-        raise StoreError(f"{folder}: not a finished smasim run folder (no summary.json)")
-    meta = read_json(folder / "metadata.json")
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise StoreError(f"{folder}: unsupported result format {meta.get('format_version')!r}")
-    tables = []
-    for i, part in enumerate(meta.get("parts", [])):
-        path = _part_path(folder, part, i)
-        if not path.is_file() or _sha256(path) != part["sha256"]:
-            raise StoreError(f"{folder}: {part['file']} is missing or damaged (checksum mismatch)")
-        tables.append(read_part(path))
-    if not tables:
-        raise StoreError(f"{folder}: the per-draw table is empty")
-    return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-
-
-def _part_path(folder: Path, part: Any, index: int) -> Path:
-    """Part ``index`` of a finished folder: its own ``draws/part-NNNNN.parquet``, nothing else.
-
-    A hostile ``metadata.json`` could name ``/etc/passwd`` or another run's parts; only the
-    file the format prescribes, inside the folder, is read.
-    """
-    expected = f"{DRAWS_DIR}/{part_name(index)}"
-    if not isinstance(part, dict) or part.get("file") != expected:
-        raise StoreError(f"{folder}: metadata.json lists {part!r} where {expected} belongs")
-    path = folder / expected
-    if path.is_symlink() or (folder / DRAWS_DIR).is_symlink():
-        raise StoreError(f"{folder}: {expected} is a link; a result folder holds its own files")
-    return path
-
-
-def read_config_json(folder: str | Path):
-    """The validated config of a finished run folder (bounded years, printable text).
-
-    Raises
-    ------
-    StoreError
-        If ``config.json`` is not a valid smasim config (the message names the field).
-    """
-    from pydantic import ValidationError
-
-    from smasim.experiments.config.schema import Config
-
-    data = read_json(Path(folder) / "config.json")
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise StoreError(
-            f"{folder}: config.json is not a valid smasim config ({where}: {err['msg']})"
-        ) from None
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    """Read one JSON file of a run folder."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise StoreError(f"{path}: cannot read: {exc}") from None
-
-
-def _dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, default=_json_default)
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(_dumps(data) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _json_default(x: Any) -> Any:
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    return str(x)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -66,8 +66,7 @@ def compare(
         raise BadInput("compare: give at least two result folders or configs")
     check_executor(executor, scheduler)
     options = CompareOptions(thresholds_bn_krw=tuple(threshold or ()), discount_rate=discount_rate)
-    progress = LateProgress("simulating the scenarios", quiet=as_json)
-    try:
+    with LateProgress("simulating the scenarios", quiet=as_json) as progress:
         done = run_comparison(
             sources,
             draws=draws,
@@ -79,8 +78,6 @@ def compare(
             scheduler=scheduler,
             progress=progress,
         )
-    finally:
-        progress.stop()
     if as_json:
         head = {"output_folder": None if out is None else str(out)}
         head["files"] = [str(f) for f in done.files]

@@ -130,7 +130,8 @@ class LateProgress:
     """A progress bar whose total is known only once the work has looked at its inputs.
 
     ``start(total)`` shows the bar (draws, with an ETA), ``advance(n)`` moves it; silent
-    for --json or when stderr is not a terminal.
+    for --json or when stderr is not a terminal. Used as a context manager, the bar is
+    removed however the work ends.
     """
 
     def __init__(self, label: str, *, quiet: bool, unit: str = "draws") -> None:
@@ -163,6 +164,12 @@ class LateProgress:
             self._bar.stop()
             self._bar = None
 
+    def __enter__(self) -> LateProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
 
 @contextlib.contextmanager
 def draw_progress(total: int, *, quiet: bool) -> Iterator[Callable[[int], None] | None]:
@@ -173,9 +180,6 @@ def draw_progress(total: int, *, quiet: bool) -> Iterator[Callable[[int], None] 
     if quiet or not err_console.is_terminal:
         yield None
         return
-    bar = LateProgress("simulating", quiet=False)
-    bar.start(total)
-    try:
+    with LateProgress("simulating", quiet=False) as bar:
+        bar.start(total)
         yield bar.advance
-    finally:
-        bar.stop()

@@ -63,8 +63,7 @@ def sensitivity(
     cfg = load_config(config)
     out = require_empty(default_folder(cfg.experiment.name, "sensitivity") if out is None else out)
     names = None if params is None else [p.strip() for p in params.split(",") if p.strip()]
-    progress = LateProgress("Sobol' indices", quiet=as_json, unit="model runs")
-    try:
+    with LateProgress("Sobol' indices", quiet=as_json, unit="model runs") as progress:
         result = sa.sensitivity(
             cfg,
             params=names,
@@ -79,8 +78,6 @@ def sensitivity(
             scheduler=scheduler,
             progress=progress,
         )
-    finally:
-        progress.stop()
     _report_sensitivity(result, out, workers, executor, scheduler, as_json)
 
 
@@ -138,8 +135,7 @@ def sweep(
     check_executor(executor, scheduler)
     cfg = load_config(config)
     out = require_empty(default_folder(cfg.experiment.name, "sweep") if out is None else out)
-    progress = LateProgress("sweep", quiet=as_json, unit="model runs")
-    try:
+    with LateProgress("sweep", quiet=as_json, unit="model runs") as progress:
         result = sa.sweep(
             cfg,
             axes=[param] if param2 is None else [param, param2],
@@ -153,8 +149,6 @@ def sweep(
             scheduler=scheduler,
             progress=progress,
         )
-    finally:
-        progress.stop()
     if as_json:
         print(json.dumps({"result_folder": str(out), **result.to_dict()}, indent=2))
         return

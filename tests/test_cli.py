@@ -619,6 +619,12 @@ def test_long_commands_report_progress_in_draws(argv, total, monkeypatch, capsys
         def stop(self):
             pass
 
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.stop()
+
     import contextlib
 
     @contextlib.contextmanager

@@ -11,20 +11,6 @@ from smasim.experiments.discovery.expression import OutcomeError, evaluate
 from smasim.experiments.discovery.prim import peel, restrictions, select
 
 
-@pytest.fixture(scope="module")
-def planted():
-    """Uniform x1, x2, x3 on [0, 1]; cases where x1 > 0.7 and x2 < 0.4 (x3 irrelevant).
-
-    The planted box holds 0.3 x 0.4 = 12 % of the draws; with 2 % noise cases outside it,
-    its density is ~1 and its coverage ~0.87 (0.12 of the 0.12 + 0.88 x 0.02 = 0.1376
-    cases).
-    """
-    rng = np.random.default_rng(5)
-    x = rng.uniform(size=(40_000, 3))
-    y = ((x[:, 0] > 0.7) & (x[:, 1] < 0.4)) | (rng.uniform(size=x.shape[0]) < 0.02)
-    return x, y
-
-
 def test_prim_finds_the_planted_box_and_ignores_the_irrelevant_parameter(planted):
     x, y = planted
     trajectory = peel(x, y, alpha=0.05, min_support=0.05)
@@ -74,16 +60,7 @@ def test_bad_outcome_expressions_name_the_field(expression):
         evaluate(expression, {"outcome": np.array([0, 2])})
 
 
-# --- the command on a real run -----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    from smasim.experiments.runs.runner import run_experiment
-
-    folder = tmp_path_factory.mktemp("runs") / "r"
-    run_experiment(draws=4000, seed=3, out=folder)
-    return folder
-
-
+# --- the command on a real run (the run_folder fixture: conftest) ---------------------------
 def test_discover_writes_its_folder_and_its_box_holds_the_outcome(run_folder, tmp_path, capsys):
     from smasim import cli
     from smasim.experiments.runs.store import read_draws

@@ -515,7 +515,7 @@ def test_help_starts_without_the_model_or_scipy():
     code = (
         "import sys; from smasim import cli\n"
         "heavy = [m for m in ('scipy', 'smasim.models.bargaining', 'smasim.simulation.negotiation',"
-        " 'pyarrow', 'matplotlib') if m in sys.modules]\n"
+        " 'pyarrow', 'matplotlib', 'sklearn') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,20 +11,6 @@ from smasim.experiments.discovery.expression import OutcomeError, evaluate
 from smasim.experiments.discovery.prim import peel, restrictions, select
 
 
-@pytest.fixture(scope="module")
-def planted():
-    """Uniform x1, x2, x3 on [0, 1]; cases where x1 > 0.7 and x2 < 0.4 (x3 irrelevant).
-
-    The planted box holds 0.3 x 0.4 = 12 % of the draws; with 2 % noise cases outside it,
-    its density is ~1 and its coverage ~0.87 (0.12 of the 0.12 + 0.88 x 0.02 = 0.1376
-    cases).
-    """
-    rng = np.random.default_rng(5)
-    x = rng.uniform(size=(40_000, 3))
-    y = ((x[:, 0] > 0.7) & (x[:, 1] < 0.4)) | (rng.uniform(size=x.shape[0]) < 0.02)
-    return x, y
-
-
 def test_prim_finds_the_planted_box_and_ignores_the_irrelevant_parameter(planted):
     x, y = planted
     trajectory = peel(x, y, alpha=0.05, min_support=0.05)
@@ -74,16 +60,7 @@ def test_bad_outcome_expressions_name_the_field(expression):
         evaluate(expression, {"outcome": np.array([0, 2])})
 
 
-# --- the command on a real run -----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def run_folder(tmp_path_factory):
-    from smasim.experiments.runs.runner import run_experiment
-
-    folder = tmp_path_factory.mktemp("runs") / "r"
-    run_experiment(draws=4000, seed=3, out=folder)
-    return folder
-
-
+# --- the command on a real run (the run_folder fixture: conftest) ---------------------------
 def test_discover_writes_its_folder_and_its_box_holds_the_outcome(run_folder, tmp_path, capsys):
     from smasim import cli
     from smasim.experiments.runs.store import read_draws
@@ -93,6 +70,7 @@ def test_discover_writes_its_folder_and_its_box_holds_the_outcome(run_folder, tm
                      "--out", str(out), "--json"]) == 0  # fmt: skip
     doc = json.loads(capsys.readouterr().out)
     assert {p.name for p in out.iterdir()} == {"discovery.json", "discovery.md", "tradeoff.png"}
+    assert doc["tree"] is None
     assert (out / "tradeoff.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     box = doc["box"]
     assert box["coverage"] >= 0.5 and box["density"] > doc["base_rate"]
@@ -113,6 +91,9 @@ def test_discover_writes_its_folder_and_its_box_holds_the_outcome(run_folder, tm
         (["--outcome", "lapse_months >> 0"], "--outcome"),
         (["--outcome", "outcome == 9"], "outcome"),
         (["--outcome", "outcome == 0", "--alpha", "0.7"], "--alpha"),
+        (["--outcome", "outcome == 0", "--tree", "--max-depth", "0"], "--max-depth"),
+        (["--outcome", "outcome == 0", "--tree", "--max-depth", "12"], "--max-depth"),
+        (["--outcome", "outcome == 0", "--tree", "--min-leaf", "0.6"], "--min-leaf"),
     ],
 )
 def test_bad_discover_input_is_one_line(run_folder, argv, field, capsys):
@@ -121,3 +102,54 @@ def test_bad_discover_input_is_one_line(run_folder, argv, field, capsys):
     assert cli.main(["discover", str(run_folder), *argv]) == 2
     err = capsys.readouterr().err
     assert field in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_discover_tree_writes_its_rules_and_figure(run_folder, tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    from smasim import cli
+    from smasim.experiments.runs.store import read_draws
+
+    out = tmp_path / "d"
+    argv = ["discover", str(run_folder), "--outcome", "lapse_months > 0", "--tree", "--json"]
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {p.name for p in out.iterdir()} == {
+        "discovery.json", "discovery.md", "tradeoff.png", "tree.json", "tree.png"
+    }  # fmt: skip
+    assert (out / "tree.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    tree = json.loads((out / "tree.json").read_text())
+    assert tree == doc["tree"] and "tree" not in json.loads((out / "discovery.json").read_text())
+    assert tree["max_depth"] == 3 and tree["min_samples_leaf"] == 40  # 1 % of 4,000 draws
+    assert "CART tree" in (out / "discovery.md").read_text()
+    # each rule's limits reproduce its statistics from the per-draw table
+    table = read_draws(run_folder)
+    y = table["lapse_months"] > 0
+    assert tree["rules"] and tree["cases"] == y.sum()
+    for rule in tree["rules"]:
+        inside = np.ones(y.size, dtype=bool)
+        for lim in rule["limits"]:
+            x = table["param_" + lim["name"]]
+            inside &= (x > (-np.inf if lim["lower"] is None else lim["lower"])) & (
+                x <= (np.inf if lim["upper"] is None else lim["upper"])
+            )
+        assert inside.sum() == rule["draws"]
+        assert y[inside].mean() == pytest.approx(rule["density"])
+        assert y[inside].sum() / y.sum() == pytest.approx(rule["coverage"])
+    # the same input gives the same rules
+    assert cli.main(argv) == 0
+    assert json.loads(capsys.readouterr().out)["tree"] == tree
+
+
+def test_discover_tree_without_the_extra_is_one_line(run_folder, monkeypatch, capsys):
+    import sys
+
+    from smasim import cli
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.tree", None)
+    argv = ["discover", str(run_folder), "--outcome", "lapse_months > 0"]
+    assert cli.main([*argv, "--tree"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("error: --tree: ") and 'pip install "smasim[discover]"' in err
+    assert cli.main([*argv, "--json"]) == 0  # PRIM needs no extra

@@ -1,1 +1,1 @@
-"""Scenario discovery: which ranges of a run's sampled parameters lead to an outcome (PRIM)."""
+"""Scenario discovery: which ranges of sampled parameters lead to an outcome (PRIM, CART)."""

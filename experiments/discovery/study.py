@@ -1,11 +1,12 @@
-"""``smasim discover``: PRIM on a run's per-draw table, reported and written like every result.
+"""``smasim discover``: PRIM and CART on a run's per-draw table, reported like every result.
 
 The candidate drivers are the run's sampled parameters (the ``param_*`` columns that vary);
 the cases of interest are the draws where the outcome expression holds
 (:mod:`experiments.discovery.expression`). The result: the peeling trajectory (coverage,
 density, support), the chosen box with each restricted parameter's range and quasi-p-value
-(:mod:`experiments.discovery.prim`), and, with ``out``, ``discovery.json``,
-``discovery.md`` and ``tradeoff.png`` written atomically.
+(:mod:`experiments.discovery.prim`), with ``tree`` a CART tree's rules on the same parameters
+and outcome (:mod:`experiments.discovery.tree`), and, with ``out``, ``discovery.json``,
+``discovery.md`` and ``tradeoff.png`` (and ``tree.json``, ``tree.png``) written atomically.
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ import numpy as np
 
 from smasim.experiments.discovery.expression import evaluate
 from smasim.experiments.discovery.prim import Box, peel, restrictions, select
+from smasim.experiments.discovery.tree import (
+    Tree,
+    check_settings,
+    grow,
+    require_sklearn,
+    tree_figure,
+    tree_markdown,
+)
 from smasim.experiments.runs.folders import require_empty, write_folder
 from smasim.experiments.runs.store import read_config_json, read_draws
 from smasim.models.parameters import PARAMETERS
@@ -46,6 +55,8 @@ class Discovery:
     limits : list of dict
         The chosen box's restricted parameters (see :func:`experiments.discovery.prim.restrictions`)
         with ``name`` and ``unit``.
+    tree : Tree or None
+        The CART view (:mod:`experiments.discovery.tree`), when asked for.
     """
 
     source: str
@@ -56,6 +67,7 @@ class Discovery:
     trajectory: list[Box]
     chosen: int
     limits: list[dict]
+    tree: Tree | None = None
 
     @property
     def box(self) -> Box:
@@ -88,7 +100,16 @@ class Discovery:
                 }
                 for b in self.trajectory
             ],
+            "tree": None if self.tree is None else self.tree_dict(),
         }
+
+    def tree_dict(self) -> dict[str, Any]:
+        """The CART view as written to ``tree.json``."""
+        if self.tree is None:
+            raise ValueError("tree: this discovery grew no tree")
+        units = {n: _unit(n) for n in self.names}
+        return {"source": self.source, "outcome": self.outcome, "draws": self.draws,
+                "cases": self.cases, **self.tree.to_dict(units)}  # fmt: skip
 
 
 def discover(
@@ -98,9 +119,16 @@ def discover(
     alpha: float = 0.05,
     min_support: float = 0.05,
     min_coverage: float = 0.5,
+    tree: bool = False,
+    max_depth: int = 3,
+    min_leaf: float = 0.01,
     out: str | Path | None = None,
 ) -> Discovery:
     """Scenario discovery on a finished run folder (see the module notes).
+
+    With ``tree``, a CART tree of depth at most ``max_depth`` and leaves of at least a share
+    ``min_leaf`` of the draws is grown on the same parameters and outcome
+    (:func:`experiments.discovery.tree.grow`; needs the ``discover`` extra).
 
     Raises
     ------
@@ -109,10 +137,14 @@ def discover(
     StoreError
         If the folder is not a valid finished run or ``out`` is not empty.
     ValueError
-        If the outcome never or always holds, or the run kept no parameters (``--no-draws``).
+        If the outcome never or always holds, or the run kept no parameters (``--no-draws``),
+        or ``tree`` is asked for without scikit-learn (names ``tree`` and the extra).
     """
     if out is not None:
         require_empty(out)
+    check_settings(max_depth=max_depth, min_leaf=min_leaf)
+    if tree:
+        require_sklearn()
     if not 0.0 <= min_coverage <= 1.0:
         raise ValueError(f"min_coverage: must be in [0, 1], got {min_coverage}")
     if not 0.0 < alpha < 0.5:  # checked again by peel, but before the table is read
@@ -143,17 +175,20 @@ def discover(
         {"name": names[r["index"]], "unit": _unit(names[r["index"]]), **r}
         for r in restrictions(x, y, trajectory[chosen])
     ]
+    cart = grow(x, y, names=names, max_depth=max_depth, min_leaf=min_leaf) if tree else None
     result = Discovery(str(folder), outcome, names, int(y.size), int(y.sum()), trajectory,
-                       chosen, limits)  # fmt: skip
+                       chosen, limits, cart)  # fmt: skip
     if out is not None:
-        write_folder(
-            out,
-            {
-                "discovery.json": lambda p: p.write_text(json.dumps(result.to_dict(), indent=2)),
-                "discovery.md": lambda p: p.write_text(discovery_markdown(result)),
-                "tradeoff.png": lambda p: tradeoff_figure(result, p),
-            },
-        )
+        prim_only = {k: v for k, v in result.to_dict().items() if k != "tree"}
+        files = {
+            "discovery.json": lambda p: p.write_text(json.dumps(prim_only, indent=2)),
+            "discovery.md": lambda p: p.write_text(discovery_markdown(result)),
+            "tradeoff.png": lambda p: tradeoff_figure(result, p),
+        }
+        if cart is not None:
+            files["tree.json"] = lambda p: p.write_text(json.dumps(result.tree_dict(), indent=2))
+            files["tree.png"] = lambda p: tree_figure(cart, p, outcome=outcome)
+        write_folder(out, files)
     return result
 
 
@@ -192,6 +227,8 @@ def discovery_markdown(d: Discovery) -> str:
             f"| {i}{mark} | {t.coverage:.2f} | {t.density:.2f} | {t.support:.3f} "
             f"| {_restricted_count(t, d.trajectory[0])} |"
         )
+    if d.tree is not None:
+        lines += ["", tree_markdown(d.tree, draws=d.draws).rstrip("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -125,3 +125,13 @@ def test_a_streamed_runs_memory_does_not_grow_with_its_draws(tmp_path, monkeypat
     large = peak_bytes(experiment, 12_000, tmp_path / "large")
     # measured: +0.19 MB here (3.27 -> 3.45 MB); the old run grew by 0.99 MB (3.57 -> 4.56)
     assert large - small < 40 * 9_000 and large < 1.2 * small, (small, large)
+
+
+def test_run_is_not_refused_for_memory_it_no_longer_takes(monkeypatch):
+    """10^8 draws on a 4 GB machine: refused held in memory (compare), not streamed (run)."""
+    from smasim.commands import options
+
+    monkeypatch.setattr(options, "_physical_memory", lambda: 4 << 30)
+    options.check_draws(10**8, streamed=True)
+    with pytest.raises(options.BadInput, match="in memory"):
+        options.check_draws(10**8)

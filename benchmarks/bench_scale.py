@@ -2,7 +2,8 @@
 
 Each measurement runs in a fresh process (so peak memory is that run's alone):
 ``experiments.runner.run_experiment(..., out=TMP, in_memory=False)``, which writes the
-per-draw table batch by batch and keeps only the summary's columns in memory. Peak memory is
+per-draw table batch by batch, holds none of it in memory and summarises it from the parts
+(``simulation/streamed.py``), so peak memory does not grow with the draw count. Peak memory is
 the largest resident set of the parent and of any worker (``getrusage``), in MiB.
 
     python benchmarks/bench_scale.py --draws 100000,1000000 --workers 1,2

@@ -82,20 +82,21 @@ def check_positive(flag: str, value: int | None) -> None:
         raise BadInput(f"{flag}: must be a positive integer, got {value}")
 
 
-BYTES_PER_DRAW_IN_MEMORY = 96  # the summary's columns a streamed run keeps (~80 B) and slack
+BYTES_PER_DRAW_IN_MEMORY = 96  # the summary's columns an in-memory run keeps (87 B) and slack
 
 
-def check_draws(value: int | None) -> None:
+def check_draws(value: int | None, *, streamed: bool = False) -> None:
     """Refuse a ``--draws`` below 1, above :data:`MAX_DRAWS`, or beyond this machine's memory.
 
-    A streamed run keeps the summary's columns of every draw in memory (the quantiles need
-    them all): refused where that would take more than half the physical memory.
+    A run held in memory (``compare``, ``record``) keeps the summary's columns of every draw:
+    refused where that would take more than half the physical memory. A ``streamed`` run
+    (``smasim run``) holds no per-draw column, whatever its draw count.
     """
     check_positive("--draws", value)
     if value is not None and value > MAX_DRAWS:
         raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
     memory = _physical_memory()
-    if value is not None and memory and value * BYTES_PER_DRAW_IN_MEMORY > memory / 2:
+    if not streamed and value and memory and value * BYTES_PER_DRAW_IN_MEMORY > memory / 2:
         raise BadInput(
             f"--draws: {value:,} draws keep ~{value * BYTES_PER_DRAW_IN_MEMORY / 1e9:,.0f} GB "
             f"of per-draw summary columns in memory; this machine has {memory / 1e9:,.0f} GB"

@@ -61,7 +61,7 @@ def run(
     from smasim.experiments.runs.runner import run_experiment
     from smasim.experiments.runs.store import finished_parts
 
-    check_draws(draws)
+    check_draws(draws, streamed=True)
     check_positive("--workers", workers)
     check_seed(seed)
     check_executor(executor, scheduler)

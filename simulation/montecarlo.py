@@ -8,7 +8,7 @@ outcomes are the same bits whether the batches run on 1 process or many, in any 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
 
@@ -17,9 +17,10 @@ import numpy as np
 from smasim.simulation.executors import ExecutorKind, map_batches
 from smasim.simulation.negotiation import BatchNegotiation
 from smasim.simulation.outcomes import outcome_columns, summarize, summary_columns
-from smasim.simulation.parts import part_name, write_part
+from smasim.simulation.parts import part_name, read_part, write_part
 from smasim.simulation.records import BatchOutcome, Experiment, RunResult
 from smasim.simulation.sampling import Noise, draw_event_noise, draw_package_noise, sample
+from smasim.simulation.streamed import summarize_batches
 
 
 def batch_sizes(draws: int, batch_size: int) -> list[int]:
@@ -211,10 +212,12 @@ def run(
     done : dict of int to dict, optional
         Batches already finished (by batch index: their per-draw tables, or at least the
         summary's columns), as when resuming an interrupted run; they are not computed again.
-    retain : {"all", "summary"}
-        Which columns the result keeps in memory: the whole per-draw table, or only those the
-        summary needs (:func:`summary_columns`), so that memory stays bounded for any number
-        of draws when the parts keep the rest.
+    retain : {"all", "summary", "none"}
+        Which columns the result keeps in memory: the whole per-draw table, only those the
+        summary needs (:func:`summary_columns`), or none (needs ``part_dir``): the summary is
+        then computed from the parts, one batch at a time (:mod:`simulation.streamed`), the
+        same bits as from the table in memory, so memory stays bounded for any number of
+        draws.
     on_batch : callable, optional
         Called with each computed batch's index once its part is written (the result store
         records the part's checksum).
@@ -231,10 +234,14 @@ def run(
         raise ValueError(msg)
     sizes = batch_sizes(draws, experiment.batch_size)
     done = dict(done or {})
-    if retain not in ("all", "summary"):
-        msg = f"retain must be 'all' or 'summary', not {retain!r}"
+    if retain not in ("all", "summary", "none"):
+        msg = f"retain must be 'all', 'summary' or 'none', not {retain!r}"
         raise ValueError(msg)
-    keep = summary_columns(experiment) if retain == "summary" else None
+    if retain == "none" and part_dir is None:
+        raise ValueError("retain='none' needs part_dir: the summary is read from the parts")
+    keep = None if retain == "all" else summary_columns(experiment)
+    if retain == "none":
+        keep = ("draw",)  # the workers send back nothing worth holding
     where = None if part_dir is None else str(part_dir)
     todo = [b for b in range(len(sizes)) if b not in done]
     jobs = [
@@ -246,6 +253,8 @@ def run(
     columns: dict[str, np.ndarray] = {}
 
     def store(b: int, cols: dict[str, np.ndarray]) -> None:
+        if retain == "none":
+            return
         rows = slice(b * experiment.batch_size, b * experiment.batch_size + sizes[b])
         for name, values in _select_columns(cols, keep).items():
             if name not in columns:
@@ -274,8 +283,19 @@ def run(
         del parts
     elapsed = time.perf_counter() - start
     result = RunResult(experiment, seed, draws, columns, elapsed_s=elapsed, workers=workers)
-    result.summary = summarize(experiment, columns)
+    if retain == "none":
+        result.summary = summarize_batches(
+            experiment, lambda names: _read_parts(Path(part_dir), len(sizes), names), draws
+        )
+    else:
+        result.summary = summarize(experiment, columns)
     return result
+
+
+def _read_parts(part_dir: Path, n_parts: int, names) -> Iterator[dict[str, np.ndarray]]:
+    """The run's parts (columns ``names``), one at a time in batch order."""
+    for b in range(n_parts):
+        yield read_part(part_dir / part_name(b), names)
 
 
 def _select_columns(cols: dict[str, np.ndarray], keep) -> dict[str, np.ndarray]:

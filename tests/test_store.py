@@ -478,10 +478,15 @@ def test_pool_workers_die_with_a_killed_parent(tmp_path):
             parent.kill()
 
 
-def test_more_draws_than_memory_holds_is_one_line(capsys):
+def test_more_draws_than_memory_holds_is_one_line(capsys, monkeypatch):
+    # compare holds its runs' columns in memory; `smasim run` streams and holds none
+    # (tests/test_streamed.py), so it is not refused for memory
     from smasim import cli
+    from smasim.commands import options
 
-    assert cli.main(["run", "--draws", "1000000000", "--no-draws"]) == 2
+    monkeypatch.setattr(options, "_physical_memory", lambda: 16 << 30)
+    argv = ["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "1000000000"]
+    assert cli.main(argv) == 2
     err = capsys.readouterr().err
     assert "--draws" in err and "GB" in err and len(err.strip().splitlines()) == 1
 

@@ -68,8 +68,10 @@ def run_experiment(
     keep_draws : bool
         Write the whole per-draw table (True) or only the summary's columns.
     in_memory : bool
-        Keep the whole per-draw table in ``result.columns`` (True), or only the summary's
-        columns (memory bounded for very large runs; the table is in ``out``).
+        Keep the per-draw table (with ``keep_draws=False``, the summary's columns) in
+        ``result.columns`` (True), or nothing (``result.columns`` empty; the table is in
+        ``out``): the summary is then read back from the parts one batch at a time, the same
+        bits, in memory bounded for any number of draws.
 
     Returns
     -------
@@ -97,11 +99,13 @@ def run_experiment(
         resume=resume,
         draws_columns=None if keep_draws else summary_columns(experiment),
     )
-    retain = "all" if in_memory and keep_draws else "summary"
+    retain = ("all" if keep_draws else "summary") if in_memory else "none"
     try:
         done = None
         if resume:
-            done = writer.finished_batches(None if retain == "all" else summary_columns(experiment))
+            # a streamed run checks its finished parts but holds none of their columns
+            held = {"all": None, "summary": summary_columns(experiment), "none": ("draw",)}
+            done = writer.finished_batches(held[retain])
         result = run(
             experiment,
             draws=n,

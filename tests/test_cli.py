@@ -7,6 +7,7 @@ the summary, write a complete result folder and let ``trace`` replay one draw of
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -522,6 +523,7 @@ def test_help_starts_without_the_model_or_scipy():
     assert out.stdout.strip() == ""
 
 
+@functools.cache  # one reference report per kind, for both widths
 def _report(kind: str) -> str:
     if kind == "backtest":
         from smasim.experiments.record.backtest import run_backtest

@@ -51,7 +51,7 @@ from smasim.experiments.runs.store import read_draws
 from smasim.models.parameters import PARAMETERS
 
 DRAWS = 50
-FAST_EXAMPLES = int(os.environ.get("SMASIM_FUZZ_EXAMPLES", "200"))
+FAST_EXAMPLES = int(os.environ.get("SMASIM_FUZZ_EXAMPLES", "150"))
 RUN_FILES = {"config.json", "metadata.json", "draws", "summary.json"}
 SECTIONS = ("experiment", "agreement", "calendar", "parameters")
 
@@ -901,10 +901,11 @@ def _fast_cli(monkeypatch):
 
 
 def test_fuzzed_configs_run_or_fail_in_one_line(tmp_path, capsys, _fast_cli):
-    """~200 fixed examples (derandomized: the default suite never flakes), all run end to end."""
+    """~150 fixed examples (derandomized: the default suite never flakes), all run end to end;
+    the slow test runs 10,000."""
     f = fuzz(tmp_path, capsys, examples=FAST_EXAMPLES, derandomize=True)
-    assert f.outcomes["ran"] >= 20, f.outcomes
-    assert sum(v for k, v in f.outcomes.items() if k.startswith("rejected")) >= 50, f.outcomes
+    assert f.outcomes["ran"] >= 15, f.outcomes
+    assert sum(v for k, v in f.outcomes.items() if k.startswith("rejected")) >= 38, f.outcomes
 
 
 @pytest.mark.slow

@@ -39,7 +39,8 @@ def reopening():
     return experiment, result
 
 
-@pytest.mark.parametrize("batch", [1, 300, 777, 4000])
+# one-draw batches (4,000 of them, ~5 s) in the slow run; the others keep the default suite fast
+@pytest.mark.parametrize("batch", [pytest.param(1, marks=pytest.mark.slow), 7, 300, 777, 4000])
 def test_streamed_summary_equals_the_in_memory_one(reopening, batch, monkeypatch):
     monkeypatch.setattr(streamed, "LEAF", 128)  # many subtrees of numpy's summation tree
     experiment, result = reopening
@@ -113,6 +114,7 @@ def peak_bytes(experiment, draws: int, folder) -> int:
         tracemalloc.stop()
 
 
+@pytest.mark.slow  # ~9 s: two tracemalloc'd runs
 def test_a_streamed_runs_memory_does_not_grow_with_its_draws(tmp_path, monkeypatch):
     """4x the draws, the same peak: nothing per draw is held (the old run held 87 B/draw of
     summary columns, and copies of them while summarising)."""

@@ -256,6 +256,10 @@ def test_unknown_executor_and_missing_scheduler_are_refused():
         list(map_batches(str, [1], batch_of=int, executor="dask"))
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 def test_sigint_stops_a_real_run_and_resume_gives_identical_bits(tmp_path):
     cmd = [
@@ -285,6 +289,9 @@ def test_sigint_stops_a_real_run_and_resume_gives_identical_bits(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C at its default in the run, as in a terminal: an ignored SIGINT is inherited
+        # across exec, and a test earlier in the same pytest process may have left one
+        preexec_fn=_default_sigint,
     )
     partial = partial_folder(out) / "draws"
     deadline = time.time() + 60

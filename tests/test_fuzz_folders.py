@@ -21,8 +21,11 @@ the checksums in ``metadata.json`` so that the deeper checks are reached.
 Every command must end in one of
 
 * **accepted**: exit 0; a command that read the per-draw table got the genuine rows, seed,
-  draws and batch size bit for bit (``compare`` and ``plot`` are checked through a stub of
-  their analysis; every 40th accepted example runs the real one). A resumed run's finished
+  draws and batch size bit for bit. ``compare`` and ``plot`` hand what they read to a stub of
+  their analysis, which only touches the columns (the real one takes seconds). The real
+  analysis runs instead on every 40th accepted example and, in the slow test, on the first
+  example of each mutation kind (``compare`` then also writes its report, data and figures
+  with ``--out``, and no control character from a file may reach them). A resumed run's finished
   folder holds exactly the rows of an uninterrupted run, and no partial folder is left.
   (A forged folder whose part came whole from ``B``, or had a bit flipped inside a value,
   with its checksum rewritten cannot be told from a genuine one: the one case allowed to be
@@ -157,6 +160,11 @@ KEYS = {  # fields the readers use, hit more often than a random node
 }  # fmt: skip
 
 
+TEXTS = {  # text fields that reach a terminal, a report or a figure title
+    "config.json": [("experiment", "name"), ("experiment", "description")],
+}
+
+
 def m_json_field(rng: random.Random, folder: Path, name: str) -> str:
     path = folder / name
     try:
@@ -174,8 +182,15 @@ def m_json_field(rng: random.Random, folder: Path, name: str) -> str:
         return "json-missing-node"
     if isinstance(parent, dict) and key not in parent:
         return "json-missing-node"
-    how = rng.choice(["retype", "remove", "huge", "nest", "outside"])
-    if how == "remove":
+    how = rng.choice(["retype", "remove", "huge", "nest", "outside", "escape"])
+    if how == "escape":  # a terminal escape (OSC 52 writes the clipboard) in a text field
+        target = rng.choice(TEXTS.get(name, [target]))
+        parent = _get(data, target[:-1]) if len(target) > 1 else data
+        key = target[-1]
+        parent[key] = "\x1b]52;c;ZXZpbA==\x07" + str(
+            parent.get(key, "") if isinstance(parent, dict) else ""
+        )
+    elif how == "remove":
         del parent[key]
     elif how == "huge":
         parent[key] = rng.choice(HUGE)
@@ -389,6 +404,8 @@ class FolderFuzz:
         self.failures: list[str] = []
         self.loaded: list = []
         self.accepted = 0
+        self.real_kinds: set[str] | None = None  # kinds already run through the real analysis
+        self.real_now = False  # this example's compare / plot run the real analysis
         self.subprocess_kinds: set[str] = set()
         self.examples = 0
         real_compare = compare_module.compare_scenarios
@@ -396,7 +413,7 @@ class FolderFuzz:
         def stub(real):
             def call(scenarios, *args, **kwargs):
                 self.loaded.extend(scenarios)
-                if self.accepted % REAL_EVERY == 0:
+                if self.real_now:
                     return real(scenarios, *args, **kwargs)
                 for s in scenarios:  # touch the data the analysis reads
                     [np.nanpercentile(s.columns[f"amount_{y}_bn_krw"], 50) for y in s.report_years]
@@ -405,7 +422,6 @@ class FolderFuzz:
             return call
 
         monkeypatch.setattr(compare_module, "compare_scenarios", stub(real_compare))
-        monkeypatch.setattr(compare_module, "_write_outputs", lambda *a, **k: [])
         monkeypatch.setattr(plots_module, "plot_scenarios", stub(plots_module.plot_scenarios))
 
     def cli(self, argv: list[str]) -> tuple[int, str, str]:
@@ -450,8 +466,12 @@ class FolderFuzz:
         # is self-consistent: nothing short of a signature tells it from a genuine one
         foreign_ok = forged and any(k in ("part-foreign", "part-flip") for k in kinds)
         draw = rng.choice([0, 63, 64, 255])
+        new_kinds = self.real_kinds is not None and not set(kinds) <= self.real_kinds
+        self.real_now = new_kinds or self.accepted % REAL_EVERY == 0
+        report = self.work / "report"
+        compare = ["compare", str(self.root / "A"), str(folder), "--json"]
         commands = [
-            ["compare", str(self.root / "A"), str(folder), "--json"],
+            compare + (["--out", str(report)] if self.real_now else []),
             ["plot", str(folder), "--out", str(self.work / "plots"), "--json"],
             ["trace", str(folder), "--draw", str(draw), "--json"],
         ]
@@ -467,6 +487,9 @@ class FolderFuzz:
                     self._same(s.columns, self.g[source], what)
                     if (s.seed, s.draws, s.batch_size) != (1, DRAWS, BATCH):
                         self.failures.append(f"{what}: accepted seed/draws/batch {s.seed}")
+                if self.real_now and self.real_kinds is not None:
+                    self.real_kinds.update(kinds)
+                self._no_control_characters(report if argv[0] == "compare" else None, what)
             self._count(argv[0], code)
             self._maybe_subprocess(kinds[0], argv, code)
 
@@ -523,6 +546,16 @@ class FolderFuzz:
         if code != 2 or len(lines) != 1 or not lines[0].startswith("error: ") or "Traceback" in err:
             self.failures.append(f"{what}: exit {code}, stderr {err[-300:]!r}")
 
+    def _no_control_characters(self, folder: Path | None, what: str) -> None:
+        """The report and data ``compare --out`` wrote carry no terminal control sequence."""
+        if folder is None or not folder.is_dir():
+            return
+        for path in [*folder.glob("*.md"), *folder.glob("*.json")]:
+            text = path.read_text(encoding="utf-8")
+            if any(c in text for c in ("\x1b", "\x07", "\x9b", "\x9d")):
+                self.failures.append(f"{what}: {path.name} carries a control character")
+        shutil.rmtree(folder)
+
     def _same(self, columns: dict, genuine: dict, what: str) -> None:
         if columns.keys() != genuine.keys() or any(
             columns[k].dtype != genuine[k].dtype or columns[k].tobytes() != genuine[k].tobytes()
@@ -556,6 +589,8 @@ class FolderFuzz:
         lines = [f"folder fuzzing: {self.examples} mutated folders in {seconds:.0f} s"]
         lines += [f"  {k:<22} {v:>6}" for k, v in sorted(self.outcomes.items())]
         lines.append(f"  mutation kinds also run as processes: {len(self.subprocess_kinds)}")
+        if self.real_kinds is not None:
+            lines.append(f"  mutation kinds through the real analysis: {len(self.real_kinds)}")
         return "\n".join(lines)
 
 
@@ -564,7 +599,9 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def fuzz_folders(genuine, tmp_path, capsys, monkeypatch, *, examples: int, processes: int):
+def fuzz_folders(
+    genuine, tmp_path, capsys, monkeypatch, *, examples: int, processes: int, real_kinds: bool
+):
     monkeypatch.setattr(cli, "app", typer.main.get_command(cli.app))
     monkeypatch.setenv("COLUMNS", "120")
     work = tmp_path / "work"
@@ -572,6 +609,7 @@ def fuzz_folders(genuine, tmp_path, capsys, monkeypatch, *, examples: int, proce
     monkeypatch.chdir(tmp_path)
     f = FolderFuzz(genuine, work, capsys, monkeypatch)
     f.subprocess_budget = processes
+    f.real_kinds = set() if real_kinds else None
     start_rss, start = _rss_mb(), time.perf_counter()
     for i in range(examples):
         f.example(i)
@@ -591,7 +629,15 @@ def fuzz_folders(genuine, tmp_path, capsys, monkeypatch, *, examples: int, proce
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
 def test_mutated_folders_are_refused_in_one_line(genuine, tmp_path, capsys, monkeypatch):
     """30 fixed examples (~4 s), every command in process."""
-    f = fuzz_folders(genuine, tmp_path, capsys, monkeypatch, examples=FAST_EXAMPLES, processes=0)
+    f = fuzz_folders(
+        genuine,
+        tmp_path,
+        capsys,
+        monkeypatch,
+        examples=FAST_EXAMPLES,
+        processes=0,
+        real_kinds=False,
+    )
     assert f.outcomes["resume: refused"] and f.outcomes["compare: refused"], f.outcomes
 
 
@@ -599,7 +645,9 @@ def test_mutated_folders_are_refused_in_one_line(genuine, tmp_path, capsys, monk
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
 def test_5000_mutated_folders_are_refused_in_one_line(genuine, tmp_path, capsys, monkeypatch):
     """5,000 seeded examples; the first of each mutation kind also as a real process."""
-    f = fuzz_folders(genuine, tmp_path, capsys, monkeypatch, examples=EXAMPLES, processes=30)
+    f = fuzz_folders(
+        genuine, tmp_path, capsys, monkeypatch, examples=EXAMPLES, processes=30, real_kinds=True
+    )
     assert f.examples >= 5000
     for command in ("compare", "plot", "trace", "resume"):
         assert f.outcomes[f"{command}: accepted"] and f.outcomes[f"{command}: refused"], command

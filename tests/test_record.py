@@ -58,7 +58,7 @@ def test_package_copies_match_the_data_folder():
     shipped = data_files()
     for name in FILES:
         assert shipped[name] == (REPO_DATA / name).read_bytes(), (
-            f"experiments/data/{name} differs from data/{name}: copy data/{name} there"
+            f"the installed smasim.data/{name} differs from data/{name}: reinstall smasim"
         )
 
 
@@ -95,8 +95,10 @@ def test_negotiations_parse(record):
     assert (n11.first_year, n11.last_year, n11.duration_years) == (2020, 2025, 6)
     assert n11.opening == dt.date(2019, 9, 24) and n11.opening_verified
     assert n11.concluded == dt.date(2021, 3, 7)
-    n9 = record.negotiation(9)
-    assert n9.opening_precision == "month" and not n9.opening_verified
+    n9 = record.negotiation(9)  # 2 Jul 2013, found in MBN and NewDaily (record_notes.md)
+    assert n9.opening == dt.date(2013, 7, 2) and n9.opening_verified
+    n8 = record.negotiation(8)  # month derived from an article numbering, marked unverified
+    assert n8.opening_precision == "month" and not n8.opening_verified
 
 
 # --- escalation rules and the replay ---------------------------------------------------------

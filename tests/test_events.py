@@ -244,7 +244,6 @@ def test_an_in_kind_package_is_worth_its_value_per_year_of_the_horizon(reopening
     assert with_in_kind(plain, experiment.setting.packages, 3, rate, 0.7) is plain
 
 
-
 def test_the_package_deal_scenario_pairs_with_today_base_and_adds_one_in_kind_rule():
     """``today_package_deal`` only adds a rule and fixes a constant: its batches draw the same
     parameters and noise as ``today_base``'s (so ``compare`` pairs them draw by draw), and its
@@ -279,6 +278,7 @@ def test_an_in_kind_package_worth_nothing_to_the_us_is_never_agreed(reopening):
     assert agreed.sum() > 100
     in_kind = cols["package"] >= len(base_rules) * len(packages.durations)
     assert not in_kind[agreed].any()
+
 
 def test_each_event_draws_its_own_stream_of_uniforms():
     """Column j is the j-th ``rng.random(n)`` after everything else: an event added at the

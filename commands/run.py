@@ -73,8 +73,10 @@ def run(
             raise BadInput("--resume: name the interrupted run's folder with --out")
         out = _default_out(cfg.experiment.name)
     require_empty(out)
+    total = cfg.experiment.draws if draws is None else draws
+    if warning := small_batch_warning(cfg.experiment.batch_size, total):
+        err_console.print(f"warning: {warning}", markup=False, soft_wrap=True)
     try:
-        total = cfg.experiment.draws if draws is None else draws
         with draw_progress(total, quiet=as_json) as advance:
             result, _ = run_experiment(
                 cfg,
@@ -114,6 +116,23 @@ def run(
     out_console.print(
         f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
         f"{workers} worker{'s' if workers > 1 else ''}); results in {out}"
+    )
+
+
+SMALL_BATCH = 1024  # draws; below this a batch's fixed costs (its part file, the solver's
+# set-up per round) outweigh its draws: 1-draw batches run ~300x slower than 16,384-draw ones
+MANY_BATCHES = 100  # fewer small batches than this cost seconds, not worth a warning
+
+
+def small_batch_warning(batch_size: int, draws: int) -> str | None:
+    """Why a run of ``draws`` in batches of ``batch_size`` will be slow, or None."""
+    batches = -(-draws // batch_size)
+    if batch_size >= SMALL_BATCH or batches <= MANY_BATCHES:
+        return None
+    return (
+        f"experiment.batch_size = {batch_size:,}: {draws:,} draws in {batches:,} batches, a "
+        f"file each; batches under {SMALL_BATCH:,} draws run far slower (1 draw: ~300x) than "
+        "the default 16,384"
     )
 
 

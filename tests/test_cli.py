@@ -303,6 +303,23 @@ def test_a_run_into_a_non_empty_out_names_the_flag(tmp_path, capsys):
     assert err.startswith(f"error: --out: {out} already exists"), err
 
 
+def test_small_batches_are_warned_of_before_the_run(tmp_path, capsys):
+    """Protects: a config whose batches are a few draws (a part file and the solver's set-up
+    each, ~300x slower at 1 draw) is named in one warning line before the user waits, and the
+    run still completes; a short run of small batches (the fuzzers' 50 draws) is not warned of."""
+    from smasim.commands.run import small_batch_warning
+
+    assert small_batch_warning(16384, 10**8) is None
+    assert small_batch_warning(1, 100) is None  # 100 batches: seconds
+    assert "101 batches" in small_batch_warning(1, 101)
+    assert small_batch_warning(4, 404).startswith("experiment.batch_size = 4: 404 draws")
+    config = tmp_path / "c.toml"
+    config.write_text(child("batch_size = 4"), encoding="utf-8")
+    code, _, err = run_main(["run", config, "--draws", "404", "--out", tmp_path / "o"], capsys)
+    assert code == 0 and err.startswith("warning: experiment.batch_size = 4: 404 draws in 101")
+    assert len(err.splitlines()) == 1, err
+
+
 def test_config_errors_and_positional_values_are_not_taken_for_flags(tmp_path, capsys, monkeypatch):
     """Protects: only a library field becomes a flag. A config's unknown table `[out]` and a
     result folder the user named `out` keep their names, though `run` and `plot` have --out."""

@@ -63,7 +63,12 @@ class ExperimentSection(_Strict):
     extends: str | None = Field(None, description="Bundled config this one overrides.")
     seed: int = Field(ge=0, description="Root seed of the run's SeedSequence.")
     draws: int = Field(gt=0, le=MAX_DRAWS, description="Default number of Monte Carlo draws.")
-    batch_size: int = Field(16384, gt=0, le=1_000_000, description="Draws per batch.")
+    batch_size: int = Field(
+        16384,
+        gt=0,
+        le=1_000_000,
+        description="Draws per batch, a part file each; batches under 1,024 draws run far slower.",
+    )
     design: Literal["montecarlo", "lhs", "sobol"] = Field("lhs", description="Sampling design.")
     concept: Literal[tuple(CONCEPTS)] = Field("nash", description="Bargaining solution concept.")
     ratification_attempts: int = Field(3, ge=1, le=10, description="Assembly votes allowed.")

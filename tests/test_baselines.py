@@ -19,6 +19,7 @@ from smasim.experiments.record.forecast import actual_outcome, naive_forecast
 from smasim.experiments.record.scores import (
     clopper_pearson,
     log_score,
+    mean_pit_test,
     paired_difference,
 )
 
@@ -79,6 +80,20 @@ def test_paired_difference_interval_is_the_t_interval():
     d = paired_difference([1.0, 2.0, 3.0], [2.0, 4.0, 6.0])
     assert d["mean"] == pytest.approx(-2.0)
     assert d["high"] - d["mean"] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+
+
+def test_mean_pit_test_is_the_irwin_hall_tail():
+    # n = 2: the sum of two uniforms is triangular, P(S <= 0.5) = 0.5^2 / 2 = 0.125, so a mean
+    # PIT of 0.25 has two-sided p 0.25; n = 3, sum 1: P(S <= 1) = 1 / 3! = 1/6, p = 1/3
+    assert mean_pit_test([0.25, 0.25]) == {"mean": 0.25, "p_value": pytest.approx(0.25), "n": 2}
+    assert mean_pit_test([0.1, 0.3, 0.6])["p_value"] == pytest.approx(1 / 3)
+    assert mean_pit_test([0.9, 0.7, 0.4])["p_value"] == pytest.approx(1 / 3)  # symmetric
+    assert mean_pit_test([0.5, float("nan")]) == {"mean": 0.5, "p_value": 1.0, "n": 1}
+    # against a simulation: 7 PITs all at or below 0.32 on average happen with p ~ 0.095
+    rng = np.random.default_rng(0)
+    sums = rng.uniform(size=(200_000, 7)).sum(axis=1)
+    simulated = 2 * np.mean(sums <= 7 * 0.3174)
+    assert mean_pit_test([0.3174] * 7)["p_value"] == pytest.approx(simulated, abs=0.005)
 
 
 def test_log_score_is_floored():

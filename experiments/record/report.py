@@ -68,11 +68,12 @@ def baseline_markdown(result: BacktestResult) -> list[str]:
         "mean log score of the actual term and rule (probabilities floored at "
         f"{s['log_score_floor']}; higher is better), and the model's CRPS minus the "
         "baseline's (mean and 95 % t interval over the negotiations; negative: the model is "
-        "better).",
+        "better); the mean PIT is 0.5 for unbiased forecasts (below: the outcomes fall low in "
+        "them; p: exact two-sided p-value of no bias).",
         "",
         "| forecast | mean CRPS, % of SQ (bn KRW) | inside 90 % (exact 95 % CI) "
-        "| log score term / rule | model minus it, CRPS points (95 % CI) |",
-        "|---|---:|---:|---:|---:|",
+        "| log score term / rule | mean PIT (p) | model minus it, CRPS points (95 % CI) |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for who, name in _NAMES.items():
         f = s[who]
@@ -86,9 +87,17 @@ def baseline_markdown(result: BacktestResult) -> list[str]:
             f"| {name or result.label} | {f['mean_crps_pct_of_status_quo']:.2f} % "
             f"({f['mean_crps_bn_krw']:,.1f}) | {f['inside_90']} of {k} "
             f"({ci[0]:.2f}-{ci[1]:.2f}) | {f['mean_log_score_term']:.2f} / "
-            f"{'n/a' if rule is None else f'{rule:.2f}'} | {diff_text} |"
+            f"{'n/a' if rule is None else f'{rule:.2f}'} | {_mean_pit(f['mean_pit'])} "
+            f"| {diff_text} |"
         )
     return lines
+
+
+def _mean_pit(t: dict[str, float]) -> str:
+    if math.isnan(t["mean"]):
+        return "n/a"
+    p = t["p_value"]
+    return f"{t['mean']:.2f} ({'<0.01' if p < 0.01 else 'n/a' if math.isnan(p) else f'{p:.2f}'})"
 
 
 def _interval(s: ForecastScore) -> str:

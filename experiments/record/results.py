@@ -21,6 +21,7 @@ from smasim.experiments.record.scores import (
     LOG_SCORE_FLOOR,
     clopper_pearson,
     log_score,
+    mean_pit_test,
     paired_difference,
 )
 
@@ -110,8 +111,9 @@ class BacktestResult:
         """Scores of the model and of each baseline, and the model's paired differences.
 
         Per forecast: mean CRPS (% of the status quo and bn KRW), how many actual amounts lie
-        inside the 50 % and 90 % intervals with the exact 95 % interval of the 90 % rate, and
-        the mean log score of the actual term and rule (floored at ``LOG_SCORE_FLOOR``).
+        inside the 50 % and 90 % intervals with the exact 95 % interval of the 90 % rate, the
+        mean log score of the actual term and rule (floored at ``LOG_SCORE_FLOOR``), and the
+        mean PIT with the exact p-value of no bias (:func:`scores.mean_pit_test`).
         Per baseline: the model's CRPS (%) minus the baseline's, mean and 95 % t interval over
         the negotiations (negative: the model is better).
         """
@@ -130,6 +132,7 @@ class BacktestResult:
                 "mean_log_score_rule": _nanmean_or_none([log_score(x.p_rule) for x in s]),
                 "mean_p_duration": float(np.mean([x.p_duration for x in s])),
                 "mean_p_rule": _nanmean_or_none([x.p_rule for x in s]),
+                "mean_pit": mean_pit_test([x.pit for x in s]),
             }
         model = [r.model.crps_pct for r in self.rows]
         out["model_minus_baseline_crps_pct"] = {

@@ -82,7 +82,10 @@ def plot_backtest(
     for i, r in enumerate(first.rows):
         if r.actual.rule_kind is None:
             bx.text(x[i] + 0.2, 0.02, "no rule\n(1 yr)", ha="center", fontsize=6.5)
-    bx.set_xticks(x, [f"{c.label}\n{r.actual.duration_years} yr, {r.actual.rule_kind or '-'}"
+    # one short item a line ("6th", "2 yr", "defense"): "11th SMA / 6 yr, defense" overran
+    # the neighbouring labels in this narrower panel; the left panel names the SMAs in full
+    bx.set_xticks(x, [f"{c.label.removesuffix(' SMA')}\n{r.actual.duration_years} yr\n"
+                      f"{r.actual.rule_kind or '-'}"
                       for c, r in zip(cases, first.rows, strict=True)], fontsize=8)  # fmt: skip
     bx.set_ylim(0, 1)
     bx.set_ylabel("predicted probability of what happened")

@@ -58,11 +58,15 @@ _NAMES = {
 }
 
 
-def baseline_markdown(result: BacktestResult) -> list[str]:
-    """The model beside every baseline: scores, exact coverage intervals, paired differences."""
+def baseline_markdown(result: BacktestResult, *, explain: bool = True) -> list[str]:
+    """The model beside every baseline: scores, exact coverage intervals, paired differences.
+
+    ``explain=False`` leaves out the paragraph saying what the columns are (for a second
+    table of the same kind right below a first).
+    """
     s = result.summary()
     k = s["negotiations"]
-    lines = [
+    intro = [
         f"The model beside the baselines over {k} negotiations: mean CRPS of the first-year "
         "amount, actual amounts inside the 90 % interval (exact 95 % interval of the rate), "
         "mean log score of the actual term and rule (probabilities floored at "
@@ -71,6 +75,9 @@ def baseline_markdown(result: BacktestResult) -> list[str]:
         "better); the mean PIT is 0.5 for unbiased forecasts (below: the outcomes fall low in "
         "them; p: exact two-sided p-value of no bias).",
         "",
+    ]
+    lines = [
+        *(intro if explain else []),
         "| forecast | mean CRPS, % of SQ (bn KRW) | inside 90 % (exact 95 % CI) "
         "| log score term / rule | mean PIT (p) | model minus it, CRPS points (95 % CI) |",
         "|---|---:|---:|---:|---:|---:|",

@@ -169,7 +169,7 @@ def study_markdown(study: Study) -> str:
         "",
     ]
     for scheme in ("prior", "loo", "time"):
-        lines += [*baseline_markdown(study.results[scheme]), ""]
+        lines += [*baseline_markdown(study.results[scheme], explain=scheme == "prior"), ""]
     lines += [
         "Each negotiation's forecast: what its fit learned from, effective draws, PIT and "
         "CRPS (% of the status quo).",

@@ -74,8 +74,8 @@ def run(
         out = _default_out(cfg.experiment.name)
     require_empty(out)
     total = cfg.experiment.draws if draws is None else draws
-    if warning := small_batch_warning(cfg.experiment.batch_size, total):
-        err_console.print(f"warning: {warning}", markup=False, soft_wrap=True)
+    warnings = [small_batch_warning(cfg.experiment.batch_size, total)]
+    _warn([*cfg.calendar.idle_dates(), *warnings])
     try:
         with draw_progress(total, quiet=as_json) as advance:
             result, _ = run_experiment(
@@ -117,6 +117,13 @@ def run(
         f"{result.draws:,} draws in {result.elapsed_s:.1f} s ({rate:,.0f} draws/s, "
         f"{workers} worker{'s' if workers > 1 else ''}); results in {out}"
     )
+
+
+def _warn(warnings: list[str | None]) -> None:
+    """Print each warning as one line on stderr (``None`` entries are no warning)."""
+    for w in warnings:
+        if w:
+            err_console.print(f"warning: {w}", markup=False, soft_wrap=True)
 
 
 SMALL_BATCH = 1024  # draws; below this a batch's fixed costs (its part file, the solver's
@@ -222,6 +229,7 @@ def validate(
 
     cfg = load_config(config)
     exp = build_experiment(cfg)
+    _warn(cfg.calendar.idle_dates())
     uncertain = sum(s.uncertain for s in exp.specs)
     out_console.print(
         f"{config}: valid. {cfg.experiment.name}: {exp.setting.packages.size} packages, "

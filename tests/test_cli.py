@@ -320,6 +320,20 @@ def test_small_batches_are_warned_of_before_the_run(tmp_path, capsys):
     assert len(err.splitlines()) == 1, err
 
 
+def test_validate_warns_of_an_event_that_changes_nothing(tmp_path, capsys):
+    """Protects: a dated event outside the talks is valid (exit 0) but named on stderr in one
+    warning line, so that a mistyped date does not pass silently."""
+    config = tmp_path / "c.toml"
+    config.write_text(
+        child(tables='[[calendar.events]]\nkind = "troop_change"\ndate = 2024-01-02\n'),
+        encoding="utf-8",
+    )
+    code, stdout, err = run_main(["validate", config], capsys)
+    assert code == 0 and "valid" in stdout
+    assert err.startswith("warning: calendar.events.0.date: the troop_change event on 2024-01-02")
+    assert len(err.splitlines()) == 1, err
+
+
 def test_config_errors_and_positional_values_are_not_taken_for_flags(tmp_path, capsys, monkeypatch):
     """Protects: only a library field becomes a flag. A config's unknown table `[out]` and a
     result folder the user named `out` keep their names, though `run` and `plot` have --out."""

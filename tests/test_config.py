@@ -260,3 +260,26 @@ def test_files_extending_each_other_are_one_line_not_a_recursion_error(tmp_path,
     (tmp_path / "sma12_high_pressure").write_text('[experiment]\nextends = "sma12_may2024"\n')
     cfg = load_config(tmp_path / "sma12_may2024")  # the bundled bases, not the local files
     assert cfg.experiment.name == "sma12_high_pressure"
+
+
+def test_dates_outside_the_talks_are_named_as_changing_nothing(tmp_path):
+    """Protects: an event on or before the first round (23 Apr 2024) or after the hard stop
+    (30 Jun 2027), and an election on or before the first round, are valid but do nothing:
+    each is named in one warning line (`smasim run` / `validate` print them); an election
+    after the hard stop is not, since it still sets Korea's look-ahead to the inauguration."""
+    assert all(not load_config(n).calendar.idle_dates() for n in bundled_configs())
+    events = (
+        '\n[calendar]\nelection = 2024-04-01\n\n[[calendar.events]]\nkind = "troop_change"\n'
+        'date = 2024-04-23\n\n[[calendar.events]]\nkind = "kr_election"\ndate = 2027-07-01'
+    )
+    warnings = load_config(write_child(tmp_path, events)).calendar.idle_dates()
+    assert warnings == [
+        "calendar.election: the election on 2024-04-01 is on or before the first round "
+        "(2024-04-23) and changes nothing",
+        "calendar.events.0.date: the troop_change event on 2024-04-23 is on or before the "
+        "first round (2024-04-23) and changes nothing",
+        "calendar.events.1.date: the kr_election event on 2027-07-01 is after hard_stop "
+        "(2027-06-30) and changes nothing",
+    ]
+    late = load_config(write_child(tmp_path, "\n[calendar]\nelection = 2028-11-07", "late.toml"))
+    assert late.calendar.idle_dates() == []

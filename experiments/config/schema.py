@@ -212,7 +212,8 @@ class CalendarSection(_Strict):
     events: list[EventEntry] = Field(
         default_factory=list,
         description="Further political events; like the election, one outside the talks "
-        "(on or before the first round, or after the hard stop) changes nothing.",
+        "(on or before the first round, or after the hard stop) changes nothing, and "
+        "`smasim run` and `validate` warn of it.",
     )
 
     @model_validator(mode="after")
@@ -238,6 +239,27 @@ class CalendarSection(_Strict):
                 "widen round_interval_days or bring hard_stop closer"
             )
         return self
+
+    def idle_dates(self) -> list[str]:
+        """Why each dated event that falls outside the talks changes nothing (one line each).
+
+        Valid, and documented, but in a user's config more often a mistyped date than an
+        intent: ``smasim run`` and ``validate`` print these as warnings.
+        """
+        first, stop = self.round_dates[0], self.hard_stop
+        dated = [("calendar.election", "the election", self.election)]
+        dated += [(f"calendar.events.{i}.date", f"the {e.kind} event", e.date)
+                  for i, e in enumerate(self.events)]  # fmt: skip
+        out = []
+        for field, what, date in dated:
+            if date is not None and date <= first:
+                out.append(f"{field}: {what} on {date} is on or before the first round "
+                           f"({first}) and changes nothing")  # fmt: skip
+            elif date is not None and date > stop and field != "calendar.election":
+                # an election after the hard stop still sets Korea's look-ahead
+                out.append(f"{field}: {what} on {date} is after hard_stop ({stop}) and "
+                           "changes nothing")  # fmt: skip
+        return out
 
 
 class DistributionSpec(_Strict):

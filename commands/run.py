@@ -57,7 +57,7 @@ def run(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
-    from smasim.experiments.config.load import load_config
+    from smasim.experiments.config.load import build_experiment, load_config
     from smasim.experiments.runs.runner import run_experiment
     from smasim.experiments.runs.store import finished_parts
 
@@ -73,6 +73,7 @@ def run(
             raise BadInput("--resume: name the interrupted run's folder with --out")
         out = _default_out(cfg.experiment.name)
     require_empty(out)
+    build_experiment(cfg)  # the calibration's checks too: an error comes before any warning
     total = cfg.experiment.draws if draws is None else draws
     warnings = [small_batch_warning(cfg.experiment.batch_size, total)]
     _warn([*cfg.calendar.idle_dates(), *warnings])

@@ -334,6 +334,23 @@ def test_validate_warns_of_an_event_that_changes_nothing(tmp_path, capsys):
     assert len(err.splitlines()) == 1, err
 
 
+def test_a_config_error_found_at_build_is_one_line_without_warnings(tmp_path, capsys):
+    """Protects: warnings are printed only for a config that will run. Here the information
+    date precedes the calibration's (found when the experiment is built, after loading) and
+    an event changes nothing: stderr is the one error line, not a warning then the error."""
+    config = tmp_path / "c.toml"
+    config.write_text(
+        child(
+            "information_date = 2024-05-01",
+            tables='[[calendar.events]]\nkind = "troop_change"\ndate = 2024-01-02\n',
+        ),
+        encoding="utf-8",
+    )
+    code, stdout, err = run_main(["run", config, "--draws", "100", "--out", tmp_path / "o"], capsys)
+    assert_one_line_error(code, stdout, err)
+    assert err.startswith("error: experiment.information_date: 2024-05-01"), err
+
+
 def test_config_errors_and_positional_values_are_not_taken_for_flags(tmp_path, capsys, monkeypatch):
     """Protects: only a library field becomes a flag. A config's unknown table `[out]` and a
     result folder the user named `out` keep their names, though `run` and `plot` have --out."""

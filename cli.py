@@ -11,6 +11,7 @@ Library errors name the argument they refuse (``out: runs/x already exists ...``
 from __future__ import annotations
 
 import errno
+import os
 import re
 import signal
 import sys
@@ -21,7 +22,7 @@ import typer.main
 
 from smasim import __version__
 from smasim.commands import compare, discover, record, run, sensitivity
-from smasim.commands.options import BadInput, err_console
+from smasim.commands.options import DISK_ERRORS, BadInput, StoppedRun, err_console
 from smasim.experiments.config.constants import ConfigError
 from smasim.experiments.runs.folders import StoreError
 from smasim.simulation.executors import BatchFailed
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: finished batches are kept
     keep_freed_memory()  # this process is ours: see simulation.memory
+    run = args[:1] == ["run"]  # only `run` keeps finished batches when it fails
     try:
         code = app(args=argv, standalone_mode=False)
     except ConfigError as exc:
@@ -146,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
         _error(_flag_named(str(exc), args))
         return 2
     except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            # not the input's fault: exit 1 (a run says what it kept, as a StoppedRun)
+            _error(f"cannot write: {os.strerror(exc.errno)}")
+            return 1
         # a path the user gave that cannot be created is bad input, not a crash
         if exc.errno not in _PATH_ERRORS:
             raise
@@ -154,12 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BatchFailed as exc:
         # only `run` keeps its finished batches; compare, sensitivity and sweep start over
-        hint = "; the finished batches are kept: rerun with --resume" if args[:1] == ["run"] else ""
+        hint = "; the finished batches are kept: rerun with --resume" if run else ""
         err_console.print(f"error: {exc}{hint}", markup=False, soft_wrap=True)
         return 1
     except (typer.Abort, KeyboardInterrupt):
         err_console.print("interrupted: no result folder was written", markup=False)
         return 130
+    except StoppedRun as exc:
+        err_console.print(_one_line(str(exc)), markup=False, soft_wrap=True)
+        return exc.code
     except typer.Exit as exc:
         return exc.exit_code
     except Exception as exc:
@@ -171,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{ctx.command_path}: " if ctx is not None else ""
         _error(f"{where}{exc.format_message()}")
         return code
+    if code == 130:
+        # Typer turns a command's Ctrl-C into a returned 130 (the branch above is for Ctrl-C
+        # outside a command); compare, sensitivity, sweep write their folder only at the end
+        err_console.print("interrupted: no result folder was written", markup=False)
     # Typer returns the code of a typer.Exit raised in a command when not standalone
     return code if isinstance(code, int) else 0
 

@@ -8,6 +8,7 @@ whose errors name the field (``out: ...``) and are mapped to flags by :func:`sma
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -74,6 +75,22 @@ EachSeedOpt = Annotated[
 
 class BadInput(Exception):
     """A one-line input error (exit code 2); the message starts with the flag."""
+
+
+class StoppedRun(Exception):
+    """A run stopped (Ctrl-C, a full disk) with its finished batches kept.
+
+    Its message is the line to print, saying how to go on; ``code`` the exit code. Not a
+    KeyboardInterrupt: Typer turns those into exit code 130 without a word.
+    """
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# full disk, file too large, quota: not the input's fault, and a run can go on once freed
+DISK_ERRORS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def check_positive(flag: str, value: int | None) -> None:

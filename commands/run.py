@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,12 +13,14 @@ import typer
 from rich.table import Table
 
 from smasim.commands.options import (
+    DISK_ERRORS,
     BadInput,
     ConfigArg,
     ExecutorOpt,
     JsonOpt,
     SchedulerOpt,
     SeedOpt,
+    StoppedRun,
     WorkersOpt,
     check_draws,
     check_executor,
@@ -59,7 +62,6 @@ def run(
     """Run a config's Monte Carlo experiment and summarise the contribution path."""
     from smasim.experiments.config.load import build_experiment, load_config
     from smasim.experiments.runs.runner import run_experiment
-    from smasim.experiments.runs.store import finished_parts
 
     check_draws(draws, streamed=True)
     check_positive("--workers", workers)
@@ -73,10 +75,10 @@ def run(
             raise BadInput("--resume: name the interrupted run's folder with --out")
         out = _default_out(cfg.experiment.name)
     require_empty(out)
-    build_experiment(cfg)  # the calibration's checks too: an error comes before any warning
+    experiment = build_experiment(cfg)  # the calibration's checks: errors before warnings
     total = cfg.experiment.draws if draws is None else draws
     warnings = [small_batch_warning(cfg.experiment.batch_size, total)]
-    _warn([*cfg.calendar.idle_dates(), *warnings])
+    _warn([*cfg.calendar.idle_dates(), *_slow(experiment, total), *warnings])
     try:
         with draw_progress(total, quiet=as_json) as advance:
             result, _ = run_experiment(
@@ -93,15 +95,12 @@ def run(
                 in_memory=False,
             )
     except KeyboardInterrupt:
-        args = " ".join(sys.argv[1:]) if sys.argv[1:] else "run"
-        resume_hint = args if "--out" in args else f"{args} --out {out}"
-        err_console.print(
-            f"interrupted: {finished_parts(out)} batches finished and kept; no result folder "
-            f"was completed. Continue with: smasim {resume_hint}{'' if resume else ' --resume'}",
-            markup=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
+        raise StoppedRun(f"interrupted: {_kept(out, resume)}", 130) from None
+    except OSError as exc:
+        if exc.errno not in DISK_ERRORS:
+            raise
+        reason = os.strerror(exc.errno)
+        raise StoppedRun(f"error: cannot write: {reason}; {_kept(out, resume)}", 1) from None
     if as_json:
         print(json.dumps({"result_folder": str(out), **result.summary}, indent=2))
         return
@@ -125,6 +124,16 @@ def _warn(warnings: list[str | None]) -> None:
     for w in warnings:
         if w:
             err_console.print(f"warning: {w}", markup=False, soft_wrap=True)
+
+
+def _slow(experiment, draws: int) -> list[str]:
+    """Warnings of the experiment's distributions too slow to sample ``draws`` of."""
+    from smasim.experiments.config.specs import slow_distributions
+
+    posterior = experiment.posterior
+    return slow_distributions(
+        experiment.specs, draws, sampled_elsewhere=posterior.names if posterior else ()
+    )
 
 
 SMALL_BATCH = 1024  # draws; below this a batch's fixed costs (its part file, the solver's
@@ -230,7 +239,7 @@ def validate(
 
     cfg = load_config(config)
     exp = build_experiment(cfg)
-    _warn(cfg.calendar.idle_dates())
+    _warn([*cfg.calendar.idle_dates(), *_slow(exp, cfg.experiment.draws)])
     uncertain = sum(s.uncertain for s in exp.specs)
     out_console.print(
         f"{config}: valid. {cfg.experiment.name}: {exp.setting.packages.size} packages, "
@@ -254,6 +263,21 @@ def configs(as_json: JsonOpt = False) -> None:
     for name, desc in found.items():
         table.add_row(name + (" (default)" if name == DEFAULT_CONFIG else ""), desc)
     out_console.print(table)
+
+
+def _kept(out: Path, resume: bool) -> str:
+    """What a stopped run into ``out`` kept, and the command that continues it."""
+    from smasim.experiments.runs.store import finished_parts, partial_folder
+
+    n = finished_parts(out)
+    if n == 0 and not partial_folder(out).exists():
+        return "no batch had finished; nothing was kept"
+    args = " ".join(sys.argv[1:]) if sys.argv[1:] else "run"
+    again = args if "--out" in args else f"{args} --out {out}"
+    return (
+        f"{n} batches finished and kept; no result folder was completed. "
+        f"Continue with: smasim {again}{'' if resume else ' --resume'}"
+    )
 
 
 def _print_summary(summary: dict[str, Any], status_quo: float) -> None:

@@ -19,6 +19,7 @@ import pytest
 import scipy.stats
 
 from smasim import cli
+from smasim.experiments.comparison import compare as compare_module
 from smasim.experiments.comparison.analysis import compare_scenarios
 from smasim.experiments.comparison.compare import run_comparison
 from smasim.experiments.comparison.metrics import present_value
@@ -477,6 +478,14 @@ def test_compare_prints_tables_with_units(capsys, folders):
         pytest.param(["compare", "{base}", "{bad}"], "experiment.nme", id="bad-config"),
         pytest.param(["compare", "{base}", "{damaged}"], "checksum", id="damaged-folder"),
         pytest.param(["compare", "{base}", "{empty}"], "summary.json", id="not-a-result"),
+        # no bound once: 13 scenarios ran, and their columns could exhaust memory
+        pytest.param(["compare", *["{base}"] * 13], "sources: give two to 12", id="thirteen"),
+        # 2 x 10^7 draws of two configs (~25 GB of columns) are refused before either runs
+        pytest.param(
+            ["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "10000001"],
+            "--draws: the scenarios hold 20,000,002 draws",
+            id="draws-held",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, folders, argv, field):
@@ -496,6 +505,15 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, folders, arg
     assert_one_line_error(*run_main([*args, "--out", out], capsys), field)
     assert not out.exists()
     assert not list(tmp_path.glob(".out.*"))
+
+
+def test_folders_too_large_to_hold_are_refused_before_their_draws_are_read(folders, monkeypatch):
+    """Protects: the draws of result folders count against the memory bound from their
+    metadata, before any part is read (a folder's draw count is checked against its config)."""
+    monkeypatch.setattr(compare_module, "MAX_HELD_DRAWS", 3999)  # the two folders hold 4,000
+    monkeypatch.setattr(compare_module, "load_scenario", None)  # never reached
+    with pytest.raises(ValueError, match=r"^draws: the scenarios hold 4,000 draws in all"):
+        run_comparison([folders["base"], folders["high"]])
 
 
 def test_existing_non_empty_out_is_refused_and_left_untouched(tmp_path, capsys, folders):

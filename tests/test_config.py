@@ -262,6 +262,15 @@ def test_files_extending_each_other_are_one_line_not_a_recursion_error(tmp_path,
     assert cfg.experiment.name == "sma12_high_pressure"
 
 
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a = " * 3000 + "1" + "}" * 3000])
+def test_deeply_nested_toml_is_one_line_not_a_recursion_error(tmp_path, nested):
+    """Protects: Python's TOML parser recurses into nested arrays and inline tables; a file
+    nesting thousands deep raised RecursionError with a traceback, not a config error."""
+    path = tmp_path / "deep.toml"
+    path.write_text(f"[parameters]\nus_pressure = {nested}\n", encoding="utf-8")
+    refused(path, "config: malformed TOML in .*deep.toml: nested too deeply$")
+
+
 def test_dates_outside_the_talks_are_named_as_changing_nothing(tmp_path):
     """Protects: an event on or before the first round (23 Apr 2024) or after the hard stop
     (30 Jun 2027), and an election on or before the first round, are valid but do nothing:

@@ -31,11 +31,16 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from smasim.experiments.comparison.analysis import compare_scenarios
-from smasim.experiments.comparison.options import CompareOptions
+from smasim.experiments.comparison.options import MAX_HELD_DRAWS, MAX_SCENARIOS, CompareOptions
 from smasim.experiments.comparison.plots import plot_scenarios, require_matplotlib
 from smasim.experiments.comparison.report import write_report
 from smasim.experiments.comparison.results import Comparison
-from smasim.experiments.comparison.scenario import Scenario, load_scenario, scenario_from_result
+from smasim.experiments.comparison.scenario import (
+    Scenario,
+    folder_draws,
+    load_scenario,
+    scenario_from_result,
+)
 from smasim.experiments.config.load import bundled_configs, load_config
 from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import atomic_folder, require_empty
@@ -93,8 +98,9 @@ def run_comparison(
     Parameters
     ----------
     sources : sequence of str or Path
-        At least two. Each a result folder (a directory with ``summary.json``) or a config
-        (TOML path or bundled name), which is run here.
+        Two to twelve. Each a result folder (a directory with ``summary.json``) or a config
+        (TOML path or bundled name), which is run here. All of them together hold at most
+        20 million draws (their columns are in memory).
     draws, seed : int, optional
         For the configs run here, the same for all so that they share common random numbers.
         Default: those of the first result folder given, else of the first config.
@@ -123,8 +129,11 @@ def run_comparison(
         One line naming the bad input; raised before anything is run or written.
     """
     opts = CompareOptions() if options is None else options
-    if len(sources) < 2:
-        raise ValueError("sources: give at least two scenarios (result folders or configs)")
+    if not 2 <= len(sources) <= MAX_SCENARIOS:
+        raise ValueError(
+            f"sources: give two to {MAX_SCENARIOS} scenarios (result folders or configs), "
+            f"got {len(sources)}"
+        )
     if draws is not None and draws < 1:
         raise ValueError(f"draws: must be a positive integer, got {draws}")
     if seed is not None and seed < 0:
@@ -138,11 +147,12 @@ def run_comparison(
     if out is not None:
         out = require_empty(out)
         require_matplotlib()
-    loaded = {
-        i: load_scenario(s)
-        for i, (s, k) in enumerate(zip(sources, kinds, strict=True))
-        if k == "folder"
-    }
+    folders = {i: s for i, (s, k) in enumerate(zip(sources, kinds, strict=True)) if k == "folder"}
+    on_disk = {i: folder_draws(s) for i, s in folders.items()}
+    if draws is None:
+        draws = on_disk[min(on_disk)] if on_disk else configs[min(configs)].experiment.draws
+    _check_held_draws(sum(on_disk.values()) + draws * len(configs))
+    loaded = {i: load_scenario(s) for i, s in folders.items()}
     names = [
         loaded[i].name if i in loaded else configs[i].experiment.name for i in range(len(sources))
     ]
@@ -151,8 +161,6 @@ def run_comparison(
     first_config = next((configs[i] for i in sorted(configs)), None)
     if seed is None:
         seed = first_folder.seed if first_folder else first_config.experiment.seed
-    if draws is None:
-        draws = first_folder.draws if first_folder else first_config.experiment.draws
     if progress is not None:
         progress.start(draws * len(configs))  # the draws this comparison simulates
 
@@ -192,6 +200,15 @@ def run_comparison(
 
     atomic_folder(out, fill)
     return done[0]
+
+
+def _check_held_draws(held: int) -> None:
+    """Refuse, before anything is read or run, a comparison whose draws do not fit in memory."""
+    if held > MAX_HELD_DRAWS:
+        raise ValueError(
+            f"draws: the scenarios hold {held:,} draws in all, at most {MAX_HELD_DRAWS:,} fit "
+            "in memory (~620 bytes each); compare fewer draws or fewer scenarios"
+        )
 
 
 def _classify(source: str) -> Literal["folder", "config"]:

@@ -118,6 +118,14 @@ class Scenario:
         )
 
 
+def folder_draws(folder: str | Path) -> int:
+    """The draw count of a result folder, from its checked metadata (no draws are read)."""
+    folder = Path(folder)
+    if not (folder / "summary.json").is_file():
+        raise StoreError(f"{folder}: not a complete result folder (no summary.json)")
+    return int(read_metadata(folder, read_config_json(folder))["draws"])
+
+
 def load_scenario(folder: str | Path, *, label: str | None = None) -> Scenario:
     """Read a result folder as a :class:`Scenario` (the draws checked against their checksum).
 

@@ -73,6 +73,9 @@ def _extended(text: str, origin: str, *, chain: tuple[str, ...]) -> dict[str, An
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config: malformed TOML in {origin}: {exc}") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively; no config nests deeply
+        raise ConfigError(f"config: malformed TOML in {origin}: nested too deeply") from None
     parent = (
         data.get("experiment", {}).get("extends")
         if isinstance(data.get("experiment"), dict)

@@ -38,7 +38,31 @@ def require_empty(folder: str | Path, field: str = "out") -> Path:
         raise StoreError(f"{field}: {folder} already exists and is not empty; choose another")
     if folder.exists() and folder.resolve() == Path.cwd().resolve():
         raise StoreError(f"{field}: {folder} is the working directory; name a new folder")
+    if not folder.exists():
+        _check_creatable(folder, field)
     return folder
+
+
+def _check_creatable(folder: Path, field: str) -> None:
+    """Refuse a folder that could not be created, before the work whose results it would hold.
+
+    Commands write their folder at the end; an impossible path found only then would lose a
+    whole computation. Nothing is created here: the first existing ancestor must be a
+    writable folder and every missing name short enough for its file system.
+    """
+    missing = []
+    ancestor = folder.absolute()
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        missing.append(ancestor.name)
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise StoreError(f"{field}: cannot create {folder}: {ancestor} is not a folder")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise StoreError(f"{field}: cannot create {folder}: {ancestor} is not writable")
+    # room for the hidden partial's name beside it: "." + name + ".XXXXXXXX.partial"
+    longest = os.pathconf(ancestor, "PC_NAME_MAX") - len("..XXXXXXXX.partial")
+    if any(len(os.fsencode(name)) > longest for name in missing):
+        raise StoreError(f"{field}: cannot create {folder}: a name is longer than {longest} bytes")
 
 
 def atomic_folder(folder: str | Path, fill: Callable[[Path], None], field: str = "out") -> Path:

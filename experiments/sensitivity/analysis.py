@@ -55,7 +55,7 @@ import numpy as np
 
 from smasim.experiments.config.load import build_experiment, load_config, resolved_dict
 from smasim.experiments.config.schema import Config
-from smasim.experiments.sensitivity.design import check_power_of_two
+from smasim.experiments.sensitivity.design import MAX_BASE_ROWS, check_power_of_two
 from smasim.experiments.sensitivity.inputs import (
     SweepAxis,
     parse_axis,
@@ -242,8 +242,11 @@ def sweep(
     )
     if len(parsed) == 2 and parsed[0].name == parsed[1].name:
         raise ValueError("axes[1]: must differ from axes[0]")
-    if draws_per_point < 2:
-        raise ValueError(f"draws_per_point: must be at least 2, got {draws_per_point}")
+    if not 2 <= draws_per_point <= MAX_BASE_ROWS:
+        raise ValueError(
+            f"draws_per_point: must be in [2, {MAX_BASE_ROWS:,}] (its common draws are held "
+            f"in memory), got {draws_per_point:,}"
+        )
     s = _root_seed(cfg.experiment.seed, seed)
     fixed, noise = common_numbers(
         experiment, draws_per_point, others=others, rng=np.random.default_rng(s)

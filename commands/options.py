@@ -102,21 +102,30 @@ def check_positive(flag: str, value: int | None) -> None:
 BYTES_PER_DRAW_IN_MEMORY = 96  # the summary's columns an in-memory run keeps (87 B) and slack
 
 
-def check_draws(value: int | None, *, streamed: bool = False) -> None:
+# what the record's commands hold a draw, measured as the growth of peak memory between two
+# draw counts: backtest 3.4 kB (153 MB more at 50,000 draws than at 5,000: seven negotiations'
+# columns), calibrate 0.53 kB (21 MB more at 60,000 than at 20,000), plus slack
+BACKTEST_BYTES_PER_DRAW = 3_600
+CALIBRATE_BYTES_PER_DRAW = 600
+
+
+def check_draws(
+    value: int | None, *, streamed: bool = False, bytes_per_draw: int = BYTES_PER_DRAW_IN_MEMORY
+) -> None:
     """Refuse a ``--draws`` below 1, above :data:`MAX_DRAWS`, or beyond this machine's memory.
 
-    A run held in memory (``compare``, ``record``) keeps the summary's columns of every draw:
-    refused where that would take more than half the physical memory. A ``streamed`` run
-    (``smasim run``) holds no per-draw column, whatever its draw count.
+    A run held in memory (``compare``, ``backtest``, ``calibrate``) keeps ``bytes_per_draw``
+    of every draw: refused where that would take more than half the physical memory. A
+    ``streamed`` run (``smasim run``) holds no per-draw column, whatever its draw count.
     """
     check_positive("--draws", value)
     if value is not None and value > MAX_DRAWS:
         raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
     memory = _physical_memory()
-    if not streamed and value and memory and value * BYTES_PER_DRAW_IN_MEMORY > memory / 2:
+    if not streamed and value and memory and value * bytes_per_draw > memory / 2:
         raise BadInput(
-            f"--draws: {value:,} draws keep ~{value * BYTES_PER_DRAW_IN_MEMORY / 1e9:,.0f} GB "
-            f"of per-draw summary columns in memory; this machine has {memory / 1e9:,.0f} GB"
+            f"--draws: {value:,} draws keep ~{value * bytes_per_draw / 1e9:,.0f} GB in "
+            f"memory; this machine has {memory / 1e9:,.0f} GB"
         )
 
 

@@ -11,6 +11,8 @@ import typer
 from rich.table import Table
 
 from smasim.commands.options import (
+    BACKTEST_BYTES_PER_DRAW,
+    CALIBRATE_BYTES_PER_DRAW,
     EachSeedOpt,
     JsonOpt,
     check_draws,
@@ -65,7 +67,7 @@ def backtest(
     from smasim.experiments.record.backtest import run_backtest
     from smasim.experiments.record.report import backtest_markdown
 
-    check_draws(draws)
+    check_draws(draws, bytes_per_draw=BACKTEST_BYTES_PER_DRAW)
     check_seed(seed)
     from smasim.experiments.record.forecast import CASES
 
@@ -97,7 +99,7 @@ def calibrate(
     from smasim.experiments.record.forecast import CASES
     from smasim.experiments.record.study import run_study, study_markdown
 
-    check_draws(draws)
+    check_draws(draws, bytes_per_draw=CALIBRATE_BYTES_PER_DRAW)
     check_seed(seed)
     with draw_progress(draws * len(CASES), quiet=as_json) as advance:
         study = run_study(draws=draws, seed=seed, target_ess=target_ess, out=out,

@@ -71,3 +71,19 @@ def test_an_unreachable_scheduler_is_one_line_and_exit_2_within_seconds(tmp_path
     assert err.startswith("error: --scheduler: cannot reach the Dask scheduler")
     assert time.perf_counter() - start < CONNECT_TIMEOUT_S + 15
     assert not list(tmp_path.iterdir())  # no folder, and no empty .r.partial left behind
+
+
+def test_a_relative_out_is_written_where_the_run_looks_whatever_the_workers_directory(
+    cluster, tmp_path, capsys, monkeypatch
+):
+    """Protects: the workers (processes started in another working directory) are given the
+    partial folder's absolute path; with a relative --out (the default runs/... too) they
+    wrote their parts under their own directory and the run failed."""
+    from smasim import cli
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--draws", "1500", "--seed", "2", "--out", "rel", "--json"]
+    dask = ["--executor", "dask", "--scheduler", cluster.scheduler_address]
+    assert cli.main([*argv, *dask]) == 0, capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rel"]
+    assert len(list((tmp_path / "rel" / "draws").glob("part-*.parquet"))) >= 1

@@ -498,6 +498,33 @@ def test_more_draws_than_memory_holds_is_one_line(capsys, monkeypatch):
     assert "--draws" in err and "GB" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("command", "draws", "target"),
+    [
+        # 3 million draws: ~11 GB in seven negotiations' columns (3.4 kB a draw)
+        ("backtest", "3000000", "smasim.experiments.record.backtest.run_backtest"),
+        # 15 million common prior draws: ~9 GB (0.53 kB a draw)
+        ("calibrate", "15000000", "smasim.experiments.record.study.run_study"),
+    ],
+)
+def test_the_records_commands_are_bounded_by_what_they_hold(capsys, monkeypatch, command, draws,
+                                                              target):  # fmt: skip
+    """Protects: backtest and calibrate count what they hold a draw (measured), not a run's
+    96 bytes, before they start: on a 16 GB machine these were accepted and ran out of memory."""
+    from smasim import cli
+    from smasim.commands import options
+
+    def started(*args, **kwargs):
+        raise AssertionError(f"{command} started")
+
+    monkeypatch.setattr(options, "_physical_memory", lambda: 16 << 30)
+    monkeypatch.setattr(target, started)
+    assert cli.main([command, "--draws", draws]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --draws: {int(draws):,} draws keep ~"), err
+    assert "GB in memory" in err and len(err.strip().splitlines()) == 1
+
+
 def test_parts_carry_each_columns_unit_and_meaning(tmp_path):
     """A per-draw table read by any Parquet tool says what its numbers are: units and the
     outcome codes' labels are field metadata."""

@@ -59,8 +59,11 @@ def _check_creatable(folder: Path, field: str) -> None:
         raise StoreError(f"{field}: cannot create {folder}: {ancestor} is not a folder")
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise StoreError(f"{field}: cannot create {folder}: {ancestor} is not writable")
-    # room for the hidden partial's name beside it: "." + name + ".XXXXXXXX.partial"
-    longest = os.pathconf(ancestor, "PC_NAME_MAX") - len("..XXXXXXXX.partial")
+    try:
+        # room for the hidden partial's name beside it: "." + name + ".XXXXXXXX.partial"
+        longest = os.pathconf(ancestor, "PC_NAME_MAX") - len("..XXXXXXXX.partial")
+    except (OSError, ValueError):
+        return  # a file system that does not say: creating the folder will tell
     if any(len(os.fsencode(name)) > longest for name in missing):
         raise StoreError(f"{field}: cannot create {folder}: a name is longer than {longest} bytes")
 

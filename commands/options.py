@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -130,10 +129,9 @@ def check_draws(
 
 
 def _physical_memory() -> int | None:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return None
+    from smasim.simulation.memory import physical_memory
+
+    return physical_memory()
 
 
 def check_seed(seed: int | None) -> None:

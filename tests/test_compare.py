@@ -516,6 +516,16 @@ def test_folders_too_large_to_hold_are_refused_before_their_draws_are_read(folde
         run_comparison([folders["base"], folders["high"]])
 
 
+def test_a_comparison_is_bounded_by_this_machines_memory(monkeypatch):
+    """Protects: on a 2 GB machine, half of it holds ~1.7 million draws at ~620 bytes: two
+    configs of a million draws each are refused before either runs, not killed midway."""
+    monkeypatch.setattr(compare_module, "physical_memory", lambda: 2 << 30)
+    monkeypatch.setattr(compare_module, "_run_config", None)  # never reached
+    with pytest.raises(ValueError, match=r"^draws: the scenarios hold 2,000,000 draws in all, "
+                                         r"at most 1,731,841 fit in memory"):  # fmt: skip
+        run_comparison(["sma12_may2024", "sma12_high_pressure"], draws=1_000_000)
+
+
 def test_existing_non_empty_out_is_refused_and_left_untouched(tmp_path, capsys, folders):
     """Protects: compare never writes into a non-empty --out."""
     out = tmp_path / "out"

@@ -31,7 +31,12 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from smasim.experiments.comparison.analysis import compare_scenarios
-from smasim.experiments.comparison.options import MAX_HELD_DRAWS, MAX_SCENARIOS, CompareOptions
+from smasim.experiments.comparison.options import (
+    HELD_BYTES,
+    MAX_HELD_DRAWS,
+    MAX_SCENARIOS,
+    CompareOptions,
+)
 from smasim.experiments.comparison.plots import plot_scenarios, require_matplotlib
 from smasim.experiments.comparison.report import write_report
 from smasim.experiments.comparison.results import Comparison
@@ -46,6 +51,7 @@ from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import atomic_folder, require_empty
 from smasim.experiments.runs.runner import run_experiment
 from smasim.simulation.executors import ExecutorKind
+from smasim.simulation.memory import physical_memory
 
 DATA_FILE = "comparison.json"
 
@@ -203,11 +209,16 @@ def run_comparison(
 
 
 def _check_held_draws(held: int) -> None:
-    """Refuse, before anything is read or run, a comparison whose draws do not fit in memory."""
-    if held > MAX_HELD_DRAWS:
+    """Refuse, before anything is read or run, a comparison whose draws do not fit in memory.
+
+    At most :data:`MAX_HELD_DRAWS`, and what half this machine's memory holds.
+    """
+    memory = physical_memory()
+    fit = MAX_HELD_DRAWS if memory is None else min(MAX_HELD_DRAWS, memory // 2 // HELD_BYTES)
+    if held > fit:
         raise ValueError(
-            f"draws: the scenarios hold {held:,} draws in all, at most {MAX_HELD_DRAWS:,} fit "
-            "in memory (~620 bytes each); compare fewer draws or fewer scenarios"
+            f"draws: the scenarios hold {held:,} draws in all, at most {fit:,} fit in memory "
+            f"(~{HELD_BYTES} bytes each); compare fewer draws or fewer scenarios"
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 # A comparison holds every scenario's per-draw columns in memory, ~620 bytes a draw (measured:
 # 618 MB peak at 2 x 100,000 draws, 867 MB at 2 x 300,000): 20 million draws in all is ~12 GB.
+HELD_BYTES = 620
 MAX_HELD_DRAWS = 20_000_000
 # Beyond a dozen the fan chart's colours, the ECDFs and the report's tables stop being legible.
 MAX_SCENARIOS = 12

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from smasim.commands.options import JsonOpt, out_console, print_markdown
+from smasim.commands.options import JsonOpt, LateProgress, out_console, print_markdown
 
 
 def discover(
@@ -49,9 +49,10 @@ def discover(
     from smasim.experiments.discovery.study import discovery_markdown
 
     # the library checks its arguments; the command line names them as flags (cli.main)
-    found = run_discovery(result, outcome, alpha=alpha, min_support=min_support,
-                          min_coverage=min_coverage, tree=tree, max_depth=max_depth,
-                          min_leaf=min_leaf, out=out)  # fmt: skip
+    with LateProgress("peeling", quiet=as_json, unit="steps") as progress:
+        found = run_discovery(result, outcome, alpha=alpha, min_support=min_support,
+                              min_coverage=min_coverage, tree=tree, max_depth=max_depth,
+                              min_leaf=min_leaf, out=out, progress=progress)  # fmt: skip
     if as_json:
         print(json.dumps({"output_folder": None if out is None else str(out),
                           **found.to_dict()}, indent=2))  # fmt: skip

@@ -28,7 +28,8 @@ Change 77(1), 34-49.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,7 @@ def peel(
     *,
     alpha: float = 0.05,
     min_support: float = 0.05,
+    on_step: Callable[[], None] | None = None,
 ) -> list[Box]:
     """The peeling trajectory of PRIM.
 
@@ -76,6 +78,8 @@ def peel(
         Share of the box's draws removed at each step, in (0, 0.5).
     min_support : float
         Peeling stops before the box holds less than this share of all draws.
+    on_step : callable, optional
+        Called after each step (about :func:`expected_steps` of them), e.g. by a progress bar.
 
     Returns
     -------
@@ -119,6 +123,17 @@ def peel(
         else:
             upper[j] = kept_x.max()
         trajectory.append(_box(lower, upper, inside, y, cases))
+        if on_step is not None:
+            on_step()
+
+
+def expected_steps(alpha: float, min_support: float) -> int:
+    """About how many steps :func:`peel` takes.
+
+    Each removes ~``alpha`` of the box's draws until less than ``min_support`` of them is
+    left (ties remove more, so fewer steps).
+    """
+    return max(1, math.ceil(math.log(min_support) / math.log1p(-alpha)))
 
 
 def _peel_low(xj: np.ndarray, q: float) -> np.ndarray:

@@ -20,6 +20,7 @@ import scipy.stats
 
 from smasim import cli
 from smasim.experiments.comparison import compare as compare_module
+from smasim.experiments.comparison import scenario as scenario_module
 from smasim.experiments.comparison.analysis import compare_scenarios
 from smasim.experiments.comparison.compare import run_comparison
 from smasim.experiments.comparison.metrics import present_value
@@ -483,7 +484,7 @@ def test_compare_prints_tables_with_units(capsys, folders):
         # 2 x 10^7 draws of two configs (~25 GB of columns) are refused before either runs
         pytest.param(
             ["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "10000001"],
-            "--draws: the scenarios hold 20,000,002 draws",
+            "--draws: the runs to read hold 20,000,002 draws",
             id="draws-held",
         ),
     ],
@@ -510,18 +511,28 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, folders, arg
 def test_folders_too_large_to_hold_are_refused_before_their_draws_are_read(folders, monkeypatch):
     """Protects: the draws of result folders count against the memory bound from their
     metadata, before any part is read (a folder's draw count is checked against its config)."""
-    monkeypatch.setattr(compare_module, "MAX_HELD_DRAWS", 3999)  # the two folders hold 4,000
+    monkeypatch.setattr(scenario_module, "MAX_HELD_DRAWS", 3999)  # the two folders hold 4,000
     monkeypatch.setattr(compare_module, "load_scenario", None)  # never reached
-    with pytest.raises(ValueError, match=r"^draws: the scenarios hold 4,000 draws in all"):
+    with pytest.raises(ValueError, match=r"^draws: the runs to read hold 4,000 draws in all"):
         run_comparison([folders["base"], folders["high"]])
+
+
+def test_plot_refuses_a_folder_too_large_to_hold_before_reading_it(folders, capsys, monkeypatch):
+    """Protects: `plot` (any reader of a folder's columns) checks the folder's draws against
+    the memory bound from its metadata: a 10^8-draw folder took ~6 GB of columns."""
+    monkeypatch.setattr(scenario_module, "MAX_HELD_DRAWS", 1999)  # the folder holds 2,000
+    monkeypatch.setattr(scenario_module, "read_draws", None)  # never reached
+    code, stdout, err = run_main(["plot", folders["base"], "--out", folders["base"].parent / "p"],
+                                 capsys)  # fmt: skip
+    assert (code, stdout) == (2, "") and err.startswith("error: draws: the runs to read hold 2,000")
 
 
 def test_a_comparison_is_bounded_by_this_machines_memory(monkeypatch):
     """Protects: on a 2 GB machine, half of it holds ~1.7 million draws at ~620 bytes: two
     configs of a million draws each are refused before either runs, not killed midway."""
-    monkeypatch.setattr(compare_module, "physical_memory", lambda: 2 << 30)
+    monkeypatch.setattr(scenario_module, "physical_memory", lambda: 2 << 30)
     monkeypatch.setattr(compare_module, "_run_config", None)  # never reached
-    with pytest.raises(ValueError, match=r"^draws: the scenarios hold 2,000,000 draws in all, "
+    with pytest.raises(ValueError, match=r"^draws: the runs to read hold 2,000,000 draws in all, "
                                          r"at most 1,731,841 fit in memory"):  # fmt: skip
         run_comparison(["sma12_may2024", "sma12_high_pressure"], draws=1_000_000)
 

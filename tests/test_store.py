@@ -228,6 +228,23 @@ def test_a_folder_without_summary_is_not_read(small, tmp_path):
         read_draws(tmp_path / "r")
 
 
+def test_a_table_larger_than_memory_is_refused_after_its_first_part(small, tmp_path,
+                                                                     monkeypatch):  # fmt: skip
+    """Protects: every reader of a folder's per-draw table (compare, plot, discover) is
+    refused in one line when its columns would take more than half the machine's memory,
+    judged from the first part's columns: a 10^8-draw folder with all columns is ~90 GB."""
+    from smasim.experiments.runs import reader
+
+    write(small, tmp_path / "r")
+    first = read_draws(tmp_path / "r")
+    need = 2 * 1600 * sum(v.dtype.itemsize for v in first.values())  # the test run's 1,600
+    monkeypatch.setattr(reader, "physical_memory", lambda: need * 2 - 2)
+    with pytest.raises(StoreError, match=r"per-draw table of 1,600 draws takes ~.* GB to read"):
+        read_draws(tmp_path / "r")
+    monkeypatch.setattr(reader, "physical_memory", lambda: need * 2)
+    assert read_draws(tmp_path / "r").keys() == first.keys()
+
+
 def test_no_draws_keeps_only_the_summary_columns(tmp_path):
     result, _ = run_experiment(draws=1000, seed=2, out=tmp_path / "r", keep_draws=False)
     table = read_draws(tmp_path / "r")

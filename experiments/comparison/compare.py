@@ -31,17 +31,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from smasim.experiments.comparison.analysis import compare_scenarios
-from smasim.experiments.comparison.options import (
-    HELD_BYTES,
-    MAX_HELD_DRAWS,
-    MAX_SCENARIOS,
-    CompareOptions,
-)
+from smasim.experiments.comparison.options import MAX_SCENARIOS, CompareOptions
 from smasim.experiments.comparison.plots import plot_scenarios, require_matplotlib
 from smasim.experiments.comparison.report import write_report
 from smasim.experiments.comparison.results import Comparison
 from smasim.experiments.comparison.scenario import (
     Scenario,
+    check_held_draws,
     folder_draws,
     load_scenario,
     scenario_from_result,
@@ -51,7 +47,6 @@ from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import atomic_folder, require_empty
 from smasim.experiments.runs.runner import run_experiment
 from smasim.simulation.executors import ExecutorKind
-from smasim.simulation.memory import physical_memory
 
 DATA_FILE = "comparison.json"
 
@@ -157,7 +152,7 @@ def run_comparison(
     on_disk = {i: folder_draws(s) for i, s in folders.items()}
     if draws is None:
         draws = on_disk[min(on_disk)] if on_disk else configs[min(configs)].experiment.draws
-    _check_held_draws(sum(on_disk.values()) + draws * len(configs))
+    check_held_draws(sum(on_disk.values()) + draws * len(configs))
     loaded = {i: load_scenario(s) for i, s in folders.items()}
     names = [
         loaded[i].name if i in loaded else configs[i].experiment.name for i in range(len(sources))
@@ -206,20 +201,6 @@ def run_comparison(
 
     atomic_folder(out, fill)
     return done[0]
-
-
-def _check_held_draws(held: int) -> None:
-    """Refuse, before anything is read or run, a comparison whose draws do not fit in memory.
-
-    At most :data:`MAX_HELD_DRAWS`, and what half this machine's memory holds.
-    """
-    memory = physical_memory()
-    fit = MAX_HELD_DRAWS if memory is None else min(MAX_HELD_DRAWS, memory // 2 // HELD_BYTES)
-    if held > fit:
-        raise ValueError(
-            f"draws: the scenarios hold {held:,} draws in all, at most {fit:,} fit in memory "
-            f"(~{HELD_BYTES} bytes each); compare fewer draws or fewer scenarios"
-        )
 
 
 def _classify(source: str) -> Literal["folder", "config"]:

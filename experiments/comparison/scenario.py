@@ -28,11 +28,13 @@ from typing import Any
 
 import numpy as np
 
+from smasim.experiments.comparison.options import HELD_BYTES, MAX_HELD_DRAWS
 from smasim.experiments.config.load import resolved_dict
 from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import StoreError
 from smasim.experiments.runs.reader import read_config_json, read_draws, read_json, read_metadata
 from smasim.models.parameters import PARAMETERS
+from smasim.simulation.memory import physical_memory
 from smasim.simulation.records import RunResult
 
 
@@ -118,6 +120,21 @@ class Scenario:
         )
 
 
+def check_held_draws(held: int) -> None:
+    """Refuse, before anything is read or run, draws whose columns do not fit in memory.
+
+    At most :data:`~.options.MAX_HELD_DRAWS`, and what half this machine's memory holds at
+    :data:`~.options.HELD_BYTES` a draw.
+    """
+    memory = physical_memory()
+    fit = MAX_HELD_DRAWS if memory is None else min(MAX_HELD_DRAWS, memory // 2 // HELD_BYTES)
+    if held > fit:
+        raise ValueError(
+            f"draws: the runs to read hold {held:,} draws in all, at most {fit:,} fit in "
+            f"memory (~{HELD_BYTES} bytes each); use fewer draws or fewer runs"
+        )
+
+
 def folder_draws(folder: str | Path) -> int:
     """The draw count of a result folder, from its checked metadata (no draws are read)."""
     folder = Path(folder)
@@ -139,6 +156,7 @@ def load_scenario(folder: str | Path, *, label: str | None = None) -> Scenario:
         raise StoreError(f"{folder}: not a complete result folder (no summary.json)")
     validated = read_config_json(folder)  # bounded years, printable text: before any use
     meta = read_metadata(folder, validated)  # seed, draws, batch size: the config's own
+    check_held_draws(int(meta["draws"]))  # before the columns are read
     config = read_json(folder / "config.json")
     columns = read_draws(folder, validated)
     a = config["agreement"]

@@ -2,7 +2,8 @@
 
 A folder read by ``compare``, ``plot``, ``trace``, ``discover`` or ``run --resume`` may have
 been damaged, copied together from several runs, or written by someone else. What is read is
-bounded before it is allocated (file sizes, row and column counts), checked against what the
+bounded before it is allocated (file sizes, row and column counts, the whole table against
+half the machine's memory), checked against what the
 folder says of itself (checksums, seed, draws, batch size, each part's draw indices) and kept
 inside the folder (no links, no paths from ``metadata.json``). Anything else is a
 :class:`StoreError`: one line naming the file.
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from smasim.experiments.runs.folders import StoreError
+from smasim.simulation.memory import physical_memory
 from smasim.simulation.parts import part_name
 
 FORMAT_VERSION = 2
@@ -127,10 +129,27 @@ def read_draws(folder: str | Path, config=None) -> dict[str, np.ndarray]:
             raise StoreError(f"{folder}: {part['file']} is missing or damaged (checksum mismatch)")
         rows = min(size, draws - i * size)
         table = read_table(path, rows=rows, first_draw=i * size, where=f"{folder}: {part['file']}")
+        if not tables:
+            _check_fits(folder, table, draws)
         if tables and _schema(table) != _schema(tables[0]):
             raise StoreError(f"{folder}: {part['file']} has other columns than part 0")
         tables.append(table)
     return {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+
+
+def _check_fits(folder: Path, first: dict[str, np.ndarray], draws: int) -> None:
+    """Refuse a table that would take more than half this machine's memory to read.
+
+    ``first`` is its first part: the columns' widths times ``draws``, twice (the parts, then
+    their concatenation).
+    """
+    need = 2 * draws * sum(v.dtype.itemsize for v in first.values())
+    memory = physical_memory()
+    if memory is not None and need > memory // 2:
+        raise StoreError(
+            f"{folder}: its per-draw table of {draws:,} draws takes ~{need / 1e9:,.1f} GB to "
+            f"read; this machine has {memory / 1e9:,.1f} GB"
+        )
 
 
 def read_table(path: Path, *, rows: int, first_draw: int, where: str, columns=None):

@@ -21,10 +21,10 @@ import typer
 import typer.main
 
 from smasim import __version__
-from smasim.commands import compare, discover, record, run, sensitivity
-from smasim.commands.options import DISK_ERRORS, BadInput, StoppedRun, err_console
+from smasim.commands import compare, discover, options, record, run, sensitivity
+from smasim.commands.options import BadInput, StoppedRun, err_console
 from smasim.experiments.config.constants import ConfigError
-from smasim.experiments.runs.folders import StoreError
+from smasim.experiments.runs.folders import DISK_ERRORS, StoreError
 from smasim.simulation.executors import BatchFailed
 from smasim.simulation.memory import keep_freed_memory
 
@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     signal.signal(signal.SIGTERM, _terminate)  # stop like Ctrl-C: finished batches are kept
     keep_freed_memory()  # this process is ours: see simulation.memory
-    run = args[:1] == ["run"]  # only `run` keeps finished batches when it fails
+    is_run = args[:1] == ["run"]  # only `run` keeps finished batches when it fails
+    options.ARGV = args  # for the command a stopped run suggests to go on
     try:
         code = app(args=argv, standalone_mode=False)
     except ConfigError as exc:
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BatchFailed as exc:
         # only `run` keeps its finished batches; compare, sensitivity and sweep start over
-        hint = "; the finished batches are kept: rerun with --resume" if run else ""
+        hint = "; the finished batches are kept: rerun with --resume" if is_run else ""
         err_console.print(f"error: {exc}{hint}", markup=False, soft_wrap=True)
         return 1
     except (typer.Abort, KeyboardInterrupt):

@@ -8,7 +8,6 @@ whose errors name the field (``out: ...``) and are mapped to flags by :func:`sma
 from __future__ import annotations
 
 import contextlib
-import errno
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
@@ -76,6 +75,11 @@ class BadInput(Exception):
     """A one-line input error (exit code 2); the message starts with the flag."""
 
 
+# the command line's arguments (set by cli.main), from which a stopped run's message builds
+# the command that continues it
+ARGV: list[str] = []
+
+
 class StoppedRun(Exception):
     """A run stopped (Ctrl-C, a full disk) with its finished batches kept.
 
@@ -86,10 +90,6 @@ class StoppedRun(Exception):
     def __init__(self, message: str, code: int) -> None:
         super().__init__(message)
         self.code = code
-
-
-# full disk, file too large, quota: not the input's fault, and a run can go on once freed
-DISK_ERRORS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def check_positive(flag: str, value: int | None) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from smasim.commands import options
 from smasim.commands.options import (
-    DISK_ERRORS,
     BadInput,
     ConfigArg,
     ExecutorOpt,
@@ -30,7 +30,7 @@ from smasim.commands.options import (
     err_console,
     out_console,
 )
-from smasim.experiments.runs.folders import require_empty
+from smasim.experiments.runs.folders import DISK_ERRORS, require_empty
 
 
 def run(
@@ -272,11 +272,13 @@ def _kept(out: Path, resume: bool) -> str:
     n = finished_parts(out)
     if n == 0 and not partial_folder(out).exists():
         return "no batch had finished; nothing was kept"
-    args = " ".join(sys.argv[1:]) if sys.argv[1:] else "run"
-    again = args if "--out" in args else f"{args} --out {out}"
+    again = list(options.ARGV) or ["run"]
+    named = any(a == "--out" or a.startswith("--out=") for a in again)
+    again += [] if named else ["--out", str(out)]
+    again += [] if resume else ["--resume"]
     return (
         f"{n} batches finished and kept; no result folder was completed. "
-        f"Continue with: smasim {again}{'' if resume else ' --resume'}"
+        f"Continue with: smasim {shlex.join(again)}"
     )
 
 

@@ -11,6 +11,7 @@ import functools
 import json
 import math
 import re
+import shlex
 import subprocess
 import sys
 from importlib import resources
@@ -321,7 +322,8 @@ def test_a_full_disk_is_one_line_and_the_run_goes_on_with_resume(tmp_path, capsy
     code, stdout, err = run_main(["run", config, "--out", out], capsys)
     assert code == 1 and "Traceback" not in stdout + err and len(err.splitlines()) == 1, err
     assert err.startswith("error: cannot write: No space left on device; 2 batches finished"), err
-    assert err.rstrip().endswith(f"--out {out} --resume"), err
+    again = shlex.join(["run", str(config), "--out", str(out), "--resume"])
+    assert err.rstrip().endswith(f"Continue with: smasim {again}"), err
     monkeypatch.setattr(pq, "write_table", write_table)
     assert run_main(["run", config, "--out", out, "--resume"], capsys)[0] == 0
     assert run_main(["run", config, "--out", tmp_path / "whole"], capsys)[0] == 0
@@ -336,6 +338,25 @@ def test_a_full_disk_is_one_line_and_the_run_goes_on_with_resume(tmp_path, capsy
     code, stdout, err = run_main(argv, capsys)
     assert (code, err) == (1, "error: cannot write: File too large\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "out", "whole"]
+
+
+def test_a_disk_full_before_the_first_batch_is_exit_1_and_leaves_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    """Protects: a full disk while the run's partial folder is set up is not bad input (it
+    was `--out: cannot create ...`, exit 2) and leaves no partial that --resume cannot use."""
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("smasim.experiments.runs.store.write_json", full)
+    code, stdout, err = run_main(["run", "--draws", "200", "--out", tmp_path / "out"], capsys)
+    assert (code, stdout) == (1, "")
+    assert err == (
+        "error: cannot write: No space left on device; no batch had finished; nothing was kept\n"
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 # library errors name the field they refuse (out:, n:, axes[1]:); the command line names the

@@ -484,7 +484,7 @@ def test_compare_prints_tables_with_units(capsys, folders):
         # 2 x 10^7 draws of two configs (~25 GB of columns) are refused before either runs
         pytest.param(
             ["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "10000001"],
-            "--draws: the runs to read hold 20,000,002 draws",
+            "--draws: the scenarios hold 20,000,002 draws",
             id="draws-held",
         ),
     ],
@@ -513,18 +513,20 @@ def test_folders_too_large_to_hold_are_refused_before_their_draws_are_read(folde
     metadata, before any part is read (a folder's draw count is checked against its config)."""
     monkeypatch.setattr(scenario_module, "MAX_HELD_DRAWS", 3999)  # the two folders hold 4,000
     monkeypatch.setattr(compare_module, "load_scenario", None)  # never reached
-    with pytest.raises(ValueError, match=r"^draws: the runs to read hold 4,000 draws in all"):
+    with pytest.raises(ValueError, match=r"^sources: the scenarios hold 4,000 draws in all"):
         run_comparison([folders["base"], folders["high"]])
 
 
-def test_plot_refuses_a_folder_too_large_to_hold_before_reading_it(folders, capsys, monkeypatch):
-    """Protects: `plot` (any reader of a folder's columns) checks the folder's draws against
-    the memory bound from its metadata: a 10^8-draw folder took ~6 GB of columns."""
-    monkeypatch.setattr(scenario_module, "MAX_HELD_DRAWS", 1999)  # the folder holds 2,000
-    monkeypatch.setattr(scenario_module, "read_draws", None)  # never reached
-    code, stdout, err = run_main(["plot", folders["base"], "--out", folders["base"].parent / "p"],
-                                 capsys)  # fmt: skip
-    assert (code, stdout) == (2, "") and err.startswith("error: draws: the runs to read hold 2,000")
+def test_plot_refuses_a_folder_too_large_to_read_in_one_line(folders, capsys, monkeypatch):
+    """Protects: `plot` reads a whole folder's columns; one larger than half the machine's
+    memory is refused in one line after its first part (a 10^8-draw folder is ~90 GB)."""
+    from smasim.experiments.runs import reader
+
+    monkeypatch.setattr(reader, "physical_memory", lambda: 1 << 20)
+    out = folders["base"].parent / "p"
+    code, stdout, err = run_main(["plot", folders["base"], "--out", out], capsys)
+    assert (code, stdout) == (2, "") and len(err.splitlines()) == 1, err
+    assert "per-draw table of 2,000 draws takes" in err and not out.exists()
 
 
 def test_a_comparison_is_bounded_by_this_machines_memory(monkeypatch):
@@ -532,7 +534,7 @@ def test_a_comparison_is_bounded_by_this_machines_memory(monkeypatch):
     configs of a million draws each are refused before either runs, not killed midway."""
     monkeypatch.setattr(scenario_module, "physical_memory", lambda: 2 << 30)
     monkeypatch.setattr(compare_module, "_run_config", None)  # never reached
-    with pytest.raises(ValueError, match=r"^draws: the runs to read hold 2,000,000 draws in all, "
+    with pytest.raises(ValueError, match=r"^draws: the scenarios hold 2,000,000 draws in all, "
                                          r"at most 1,731,841 fit in memory"):  # fmt: skip
         run_comparison(["sma12_may2024", "sma12_high_pressure"], draws=1_000_000)
 

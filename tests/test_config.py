@@ -268,7 +268,8 @@ def test_deeply_nested_toml_is_one_line_not_a_recursion_error(tmp_path, nested):
     nesting thousands deep raised RecursionError with a traceback, not a config error."""
     path = tmp_path / "deep.toml"
     path.write_text(f"[parameters]\nus_pressure = {nested}\n", encoding="utf-8")
-    refused(path, "config: malformed TOML in .*deep.toml: nested too deeply$")
+    # (a TOML parser with its own nesting limit says so in its own words)
+    refused(path, "config: malformed TOML in .*deep.toml: ")
 
 
 def test_dates_outside_the_talks_are_named_as_changing_nothing(tmp_path):

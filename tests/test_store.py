@@ -245,6 +245,28 @@ def test_a_table_larger_than_memory_is_refused_after_its_first_part(small, tmp_p
     assert read_draws(tmp_path / "r").keys() == first.keys()
 
 
+@pytest.mark.parametrize("limit", [-1, 0])
+def test_a_file_system_without_a_name_limit_refuses_no_out(tmp_path, monkeypatch, limit):
+    """Protects: os.pathconf gives -1 (no or an indeterminate limit) on some file systems and
+    0 on some FUSE mounts; every --out was then refused as "longer than -19 bytes"."""
+    from smasim.experiments.runs import folders
+
+    monkeypatch.setattr(folders.os, "pathconf", lambda path, name: limit)
+    assert folders.require_empty(tmp_path / "new" / "out") == tmp_path / "new" / "out"
+
+
+def test_only_the_folders_own_name_needs_room_for_its_partial(tmp_path):
+    """Protects: a missing parent may use the whole name limit; the folder's own name needs
+    room for its hidden partial beside it ("." + name + ".XXXXXXXX.partial")."""
+    from smasim.experiments.runs import folders
+
+    limit = os.pathconf(tmp_path, "PC_NAME_MAX")
+    long_parent = tmp_path / ("p" * limit) / "out"
+    assert folders.require_empty(long_parent) == long_parent
+    with pytest.raises(StoreError, match=rf"a name is longer than {limit - 18} bytes"):
+        folders.require_empty(tmp_path / ("o" * (limit - 17)))
+
+
 def test_no_draws_keeps_only_the_summary_columns(tmp_path):
     result, _ = run_experiment(draws=1000, seed=2, out=tmp_path / "r", keep_draws=False)
     table = read_draws(tmp_path / "r")

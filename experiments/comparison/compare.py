@@ -152,7 +152,9 @@ def run_comparison(
     on_disk = {i: folder_draws(s) for i, s in folders.items()}
     if draws is None:
         draws = on_disk[min(on_disk)] if on_disk else configs[min(configs)].experiment.draws
-    check_held_draws(sum(on_disk.values()) + draws * len(configs))
+    check_held_draws(
+        sum(on_disk.values()) + draws * len(configs), "draws" if configs else "sources"
+    )
     loaded = {i: load_scenario(s) for i, s in folders.items()}
     names = [
         loaded[i].name if i in loaded else configs[i].experiment.name for i in range(len(sources))

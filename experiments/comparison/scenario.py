@@ -120,18 +120,19 @@ class Scenario:
         )
 
 
-def check_held_draws(held: int) -> None:
-    """Refuse, before anything is read or run, draws whose columns do not fit in memory.
+def check_held_draws(held: int, field: str = "draws") -> None:
+    """Refuse, before anything is read or run, a comparison that does not fit in memory.
 
-    At most :data:`~.options.MAX_HELD_DRAWS`, and what half this machine's memory holds at
-    :data:`~.options.HELD_BYTES` a draw.
+    Its scenarios' columns, ``held`` draws in all: at most :data:`~.options.MAX_HELD_DRAWS`,
+    and what half this machine's memory holds at :data:`~.options.HELD_BYTES` a draw. The
+    error names ``field``: ``draws`` where configs are run, ``sources`` for folders only.
     """
     memory = physical_memory()
     fit = MAX_HELD_DRAWS if memory is None else min(MAX_HELD_DRAWS, memory // 2 // HELD_BYTES)
     if held > fit:
         raise ValueError(
-            f"draws: the runs to read hold {held:,} draws in all, at most {fit:,} fit in "
-            f"memory (~{HELD_BYTES} bytes each); use fewer draws or fewer runs"
+            f"{field}: the scenarios hold {held:,} draws in all, at most {fit:,} fit in "
+            f"memory (~{HELD_BYTES} bytes each); compare fewer draws or fewer scenarios"
         )
 
 
@@ -156,7 +157,6 @@ def load_scenario(folder: str | Path, *, label: str | None = None) -> Scenario:
         raise StoreError(f"{folder}: not a complete result folder (no summary.json)")
     validated = read_config_json(folder)  # bounded years, printable text: before any use
     meta = read_metadata(folder, validated)  # seed, draws, batch size: the config's own
-    check_held_draws(int(meta["draws"]))  # before the columns are read
     config = read_json(folder / "config.json")
     columns = read_draws(folder, validated)
     a = config["agreement"]

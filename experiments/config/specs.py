@@ -170,6 +170,7 @@ def slow_distributions(specs, draws: int, *, sampled_elsewhere=()) -> list[str]:
     list of str
         ``parameters.NAME: ...`` lines, each with the measured cost per draw.
     """
+    import gc
     import time
 
     u = np.linspace(0.01, 0.99, 16)
@@ -178,13 +179,19 @@ def slow_distributions(specs, draws: int, *, sampled_elsewhere=()) -> list[str]:
         if s.distribution is None or s.name in sampled_elsewhere:
             continue
         per_draw_us = float("inf")
-        for _ in range(3):  # the fastest of three: a first call or a busy core runs slow
-            with np.errstate(all="ignore"):
-                start = time.perf_counter()
-                s.distribution.ppf(u)
-                per_draw_us = min(per_draw_us, (time.perf_counter() - start) / u.size * 1e6)
-            if not SLOW_PPF_US < per_draw_us < 10 * SLOW_PPF_US:
-                break  # clearly fast, or too slow for any noise to explain
+        collecting = gc.isenabled()
+        gc.disable()  # a collection inside a timing would make a closed form look slow
+        try:
+            for _ in range(3):  # the fastest of three: a first call or a busy core runs slow
+                with np.errstate(all="ignore"):
+                    start = time.perf_counter()
+                    s.distribution.ppf(u)
+                    per_draw_us = min(per_draw_us, (time.perf_counter() - start) / u.size * 1e6)
+                if per_draw_us <= SLOW_PPF_US:
+                    break  # fast: one reading is enough
+        finally:
+            if collecting:
+                gc.enable()
         if per_draw_us > SLOW_PPF_US:
             name = s.distribution.dist.name
             seconds = per_draw_us * draws / 1e6

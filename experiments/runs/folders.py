@@ -8,6 +8,7 @@ that looks finished. Errors name the field (``out``); the command line maps it t
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -19,6 +20,11 @@ from typing import Any
 
 class StoreError(OSError):
     """A result folder cannot be written or read (the message names the field)."""
+
+
+# full disk, file too large, quota: not the input's fault (the command line exits 1, not 2),
+# so passed on as the OSError they are, not as a StoreError naming --out
+DISK_ERRORS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 def require_empty(folder: str | Path, field: str = "out") -> Path:
@@ -38,20 +44,20 @@ def require_empty(folder: str | Path, field: str = "out") -> Path:
         raise StoreError(f"{field}: {folder} already exists and is not empty; choose another")
     if folder.exists() and folder.resolve() == Path.cwd().resolve():
         raise StoreError(f"{field}: {folder} is the working directory; name a new folder")
-    if not folder.exists():
-        _check_creatable(folder, field)
+    _check_creatable(folder, field)
     return folder
 
 
 def _check_creatable(folder: Path, field: str) -> None:
     """Refuse a folder that could not be created, before the work whose results it would hold.
 
-    Commands write their folder at the end; an impossible path found only then would lose a
-    whole computation. Nothing is created here: the first existing ancestor must be a
-    writable folder and every missing name short enough for its file system.
+    Commands write their folder at the end, through a hidden partial folder beside it; an
+    impossible path found only then would lose a whole computation. Nothing is created here:
+    the first existing ancestor of the folder's parent must be a writable folder, and every
+    missing name short enough for its file system.
     """
-    missing = []
-    ancestor = folder.absolute()
+    missing = [folder.name]
+    ancestor = folder.absolute().parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         missing.append(ancestor.name)
         ancestor = ancestor.parent
@@ -60,12 +66,16 @@ def _check_creatable(folder: Path, field: str) -> None:
     if not os.access(ancestor, os.W_OK | os.X_OK):
         raise StoreError(f"{field}: cannot create {folder}: {ancestor} is not writable")
     try:
-        # room for the hidden partial's name beside it: "." + name + ".XXXXXXXX.partial"
-        longest = os.pathconf(ancestor, "PC_NAME_MAX") - len("..XXXXXXXX.partial")
+        limit = os.pathconf(ancestor, "PC_NAME_MAX")
     except (OSError, ValueError):
         return  # a file system that does not say: creating the folder will tell
-    if any(len(os.fsencode(name)) > longest for name in missing):
-        raise StoreError(f"{field}: cannot create {folder}: a name is longer than {longest} bytes")
+    if limit <= 0:
+        return  # no limit, or an indeterminate one
+    # the folder's own name needs room for its partial's: "." + name + ".XXXXXXXX.partial"
+    longest = [limit - len("..XXXXXXXX.partial")] + [limit] * (len(missing) - 1)
+    for name, most in zip(missing, longest, strict=True):
+        if len(os.fsencode(name)) > most:
+            raise StoreError(f"{field}: cannot create {folder}: a name is longer than {most} bytes")
 
 
 def atomic_folder(folder: str | Path, fill: Callable[[Path], None], field: str = "out") -> Path:
@@ -92,6 +102,8 @@ def atomic_folder(folder: str | Path, fill: Callable[[Path], None], field: str =
             tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial", dir=folder.parent)
         )
     except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            raise
         raise StoreError(f"{field}: cannot create {folder}: {exc.strerror}") from None
     try:
         fill(tmp)

@@ -1,22 +1,15 @@
 """The result store: one folder per run, written as batches finish, complete only at the end.
 
-A finished run folder holds
+A finished run folder holds ``config.json`` (the resolved config, with the draws and seed
+used), ``metadata.json`` (seed, draws, batch size, versions, the SHA-256 and row count of every
+part), ``draws/part-NNNNN.parquet`` (the per-draw table, a Parquet file per batch; with
+``--no-draws`` only the summary's columns) and ``summary.json``: see ``docs/output.md``.
 
-* ``config.json``: the resolved config (after ``extends`` and defaults, with the draws and seed
-  used),
-* ``metadata.json``: format version, seed, draws, batch size, workers, timing, package
-  versions, package labels, and the SHA-256 and row count of every part of the per-draw table,
-* ``draws/part-NNNNN.parquet``: the per-draw table, one Parquet file per batch, in batch order
-  (one row per draw: outcomes, contribution path, sampled parameters and noise; columns in
-  ``docs/output.md``). With ``--no-draws`` the parts hold only the columns the summary needs.
-* ``summary.json``: the summary printed by ``smasim run``.
-
-While a run is going, everything lives in a hidden ``.NAME.partial`` folder beside the target:
-each batch's part is written to a temporary file and renamed into place, so every part present
-is complete. At the end ``metadata.json`` and then ``summary.json`` are written and the folder
-is renamed to its name. An interrupted run therefore never leaves a folder that looks finished,
-and ``--resume`` continues from the parts already written: batches are deterministic by seed
-and index, so the result is the same bits as an uninterrupted run.
+While a run is going, everything lives in a hidden ``.NAME.partial`` folder beside the target,
+each part written to a temporary file and renamed into place; at the end the folder is renamed
+to its name. An interrupted run never leaves a folder that looks finished, and ``--resume``
+continues from the parts written: batches are deterministic by seed and index, so the result
+is the same bits as an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -32,7 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from smasim.experiments.runs.folders import StoreError, dumps, require_empty, write_json
+from smasim.experiments.runs.folders import (
+    DISK_ERRORS,
+    StoreError,
+    dumps,
+    require_empty,
+    write_json,
+)
 from smasim.experiments.runs.reader import (  # noqa: F401 - read_* are the store's readers too
     DRAWS_DIR,
     FORMAT_VERSION,
@@ -139,15 +138,20 @@ class RunWriter:
             old = self._check_partial(resume=False)
             # an interrupted run with no finished batch: nothing is lost by starting afresh
             shutil.rmtree(self.partial)
+        made = False
         try:
             (self.partial / DRAWS_DIR).mkdir(parents=True)
+            made = True
             self._lock = _lock(self.partial, self.folder)
             write_json(self.partial / IDENTITY_FILE, identity)
         except OSError as exc:
-            raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
+            if exc.errno not in DISK_ERRORS:
+                raise StoreError(f"out: cannot create {self.folder}: {exc.strerror}") from None
+            if made:  # this run's own, still without a batch: nothing to resume
+                shutil.rmtree(self.partial, ignore_errors=True)
+            raise
         finally:
-            # the old lock is let go only once the new folder is locked and identified: a
-            # run resuming in between finds either no identity or a held lock
+            # the old lock goes once the new folder is locked and identified: no gap to resume
             if old is not None:
                 old.close()
         try:

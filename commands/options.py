@@ -120,18 +120,14 @@ def check_draws(
     check_positive("--draws", value)
     if value is not None and value > MAX_DRAWS:
         raise BadInput(f"--draws: at most {MAX_DRAWS:,} (a run's columns live in memory)")
-    memory = _physical_memory()
-    if not streamed and value and memory and value * bytes_per_draw > memory / 2:
+    from smasim.simulation.memory import memory_budget
+
+    budget = memory_budget()
+    if not streamed and value and budget and value * bytes_per_draw > budget:
         raise BadInput(
             f"--draws: {value:,} draws keep ~{value * bytes_per_draw / 1e9:,.0f} GB in "
-            f"memory; this machine has {memory / 1e9:,.0f} GB"
+            f"memory; half this machine's memory is {budget / 1e9:,.0f} GB"
         )
-
-
-def _physical_memory() -> int | None:
-    from smasim.simulation.memory import physical_memory
-
-    return physical_memory()
 
 
 def check_seed(seed: int | None) -> None:

@@ -55,3 +55,13 @@ def physical_memory() -> int | None:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def memory_budget() -> int | None:
+    """Bytes a command may hold in memory: half the machine's, or None where it is unknown.
+
+    The one rule every command that holds per-draw columns refuses its input by (backtest,
+    calibrate, compare, and the readers of result folders), before it allocates them.
+    """
+    memory = physical_memory()
+    return None if memory is None else memory // 2

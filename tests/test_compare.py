@@ -520,9 +520,8 @@ def test_folders_too_large_to_hold_are_refused_before_their_draws_are_read(folde
 def test_plot_refuses_a_folder_too_large_to_read_in_one_line(folders, capsys, monkeypatch):
     """Protects: `plot` reads a whole folder's columns; one larger than half the machine's
     memory is refused in one line after its first part (a 10^8-draw folder is ~90 GB)."""
-    from smasim.experiments.runs import reader
 
-    monkeypatch.setattr(reader, "physical_memory", lambda: 1 << 20)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: 1 << 20)
     out = folders["base"].parent / "p"
     code, stdout, err = run_main(["plot", folders["base"], "--out", out], capsys)
     assert (code, stdout) == (2, "") and len(err.splitlines()) == 1, err
@@ -532,7 +531,7 @@ def test_plot_refuses_a_folder_too_large_to_read_in_one_line(folders, capsys, mo
 def test_a_comparison_is_bounded_by_this_machines_memory(monkeypatch):
     """Protects: on a 2 GB machine, half of it holds ~1.7 million draws at ~620 bytes: two
     configs of a million draws each are refused before either runs, not killed midway."""
-    monkeypatch.setattr(scenario_module, "physical_memory", lambda: 2 << 30)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: 2 << 30)
     monkeypatch.setattr(compare_module, "_run_config", None)  # never reached
     with pytest.raises(ValueError, match=r"^draws: the scenarios hold 2,000,000 draws in all, "
                                          r"at most 1,731,841 fit in memory"):  # fmt: skip

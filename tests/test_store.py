@@ -233,15 +233,14 @@ def test_a_table_larger_than_memory_is_refused_after_its_first_part(small, tmp_p
     """Protects: every reader of a folder's per-draw table (compare, plot, discover) is
     refused in one line when its columns would take more than half the machine's memory,
     judged from the first part's columns: a 10^8-draw folder with all columns is ~90 GB."""
-    from smasim.experiments.runs import reader
 
     write(small, tmp_path / "r")
     first = read_draws(tmp_path / "r")
     need = 2 * 1600 * sum(v.dtype.itemsize for v in first.values())  # the test run's 1,600
-    monkeypatch.setattr(reader, "physical_memory", lambda: need * 2 - 2)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: need * 2 - 2)
     with pytest.raises(StoreError, match=r"per-draw table of 1,600 draws takes ~.* GB to read"):
         read_draws(tmp_path / "r")
-    monkeypatch.setattr(reader, "physical_memory", lambda: need * 2)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: need * 2)
     assert read_draws(tmp_path / "r").keys() == first.keys()
 
 
@@ -528,9 +527,8 @@ def test_more_draws_than_memory_holds_is_one_line(capsys, monkeypatch):
     # compare holds its runs' columns in memory; `smasim run` streams and holds none
     # (tests/test_streamed.py), so it is not refused for memory
     from smasim import cli
-    from smasim.commands import options
 
-    monkeypatch.setattr(options, "_physical_memory", lambda: 16 << 30)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: 16 << 30)
     argv = ["compare", "sma12_may2024", "sma12_high_pressure", "--draws", "1000000000"]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
@@ -551,12 +549,11 @@ def test_the_records_commands_are_bounded_by_what_they_hold(capsys, monkeypatch,
     """Protects: backtest and calibrate count what they hold a draw (measured), not a run's
     96 bytes, before they start: on a 16 GB machine these were accepted and ran out of memory."""
     from smasim import cli
-    from smasim.commands import options
 
     def started(*args, **kwargs):
         raise AssertionError(f"{command} started")
 
-    monkeypatch.setattr(options, "_physical_memory", lambda: 16 << 30)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: 16 << 30)
     monkeypatch.setattr(target, started)
     assert cli.main([command, "--draws", draws]) == 2
     err = capsys.readouterr().err

@@ -145,7 +145,7 @@ def test_run_is_not_refused_for_memory_it_no_longer_takes(monkeypatch):
     """10^8 draws on a 4 GB machine: refused held in memory (compare), not streamed (run)."""
     from smasim.commands import options
 
-    monkeypatch.setattr(options, "_physical_memory", lambda: 4 << 30)
+    monkeypatch.setattr("smasim.simulation.memory.physical_memory", lambda: 4 << 30)
     options.check_draws(10**8, streamed=True)
     with pytest.raises(options.BadInput, match="in memory"):
         options.check_draws(10**8)

@@ -34,7 +34,7 @@ from smasim.experiments.config.schema import Config
 from smasim.experiments.runs.folders import StoreError
 from smasim.experiments.runs.reader import read_config_json, read_draws, read_json, read_metadata
 from smasim.models.parameters import PARAMETERS
-from smasim.simulation.memory import physical_memory
+from smasim.simulation.memory import memory_budget
 from smasim.simulation.records import RunResult
 
 
@@ -127,8 +127,8 @@ def check_held_draws(held: int, field: str = "draws") -> None:
     and what half this machine's memory holds at :data:`~.options.HELD_BYTES` a draw. The
     error names ``field``: ``draws`` where configs are run, ``sources`` for folders only.
     """
-    memory = physical_memory()
-    fit = MAX_HELD_DRAWS if memory is None else min(MAX_HELD_DRAWS, memory // 2 // HELD_BYTES)
+    budget = memory_budget()
+    fit = MAX_HELD_DRAWS if budget is None else min(MAX_HELD_DRAWS, budget // HELD_BYTES)
     if held > fit:
         raise ValueError(
             f"{field}: the scenarios hold {held:,} draws in all, at most {fit:,} fit in "

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from smasim.experiments.runs.folders import StoreError
-from smasim.simulation.memory import physical_memory
+from smasim.simulation.memory import memory_budget
 from smasim.simulation.parts import part_name
 
 FORMAT_VERSION = 2
@@ -144,11 +144,11 @@ def _check_fits(folder: Path, first: dict[str, np.ndarray], draws: int) -> None:
     their concatenation).
     """
     need = 2 * draws * sum(v.dtype.itemsize for v in first.values())
-    memory = physical_memory()
-    if memory is not None and need > memory // 2:
+    budget = memory_budget()
+    if budget is not None and need > budget:
         raise StoreError(
             f"{folder}: its per-draw table of {draws:,} draws takes ~{need / 1e9:,.1f} GB to "
-            f"read; this machine has {memory / 1e9:,.1f} GB"
+            f"read; half this machine's memory is {budget / 1e9:,.1f} GB"
         )
 
 
